@@ -1,0 +1,303 @@
+/*
+ * ratls — remote attestation for TLS servers running in hardware TEEs.
+ *
+ * One public header. Every handle is opaque; every *_free accepts NULL.
+ * Ownership: functions taking `const uint8_t *buf, size_t len` copy what they
+ * keep; "borrowed" return values live as long as the object they came from.
+ *
+ * The flow is one-way:  evidence -> parse -> verify -> appraise -> result.
+ *   - ratls_evidence   : what the server handed over (a TDX quote today;
+ *                        SEV-SNP reports, event logs, TLS certificates and
+ *                        nonces slot in beside it).
+ *   - ratls_collateral : what the verifier needs from the vendor (Intel's
+ *                        TCB Info, QE Identity, CRLs and issuer chains).
+ *   - ratls_policy     : what the caller accepts. Denies by default.
+ *   - ratls_verifier   : the engine, holding pinned roots and caches of
+ *                        verified collateral and PCK chains.
+ *   - ratls_result     : the verdict and one entry per check.
+ *
+ * Time is an input: every verification takes `now` (Unix seconds). The
+ * library never reads the clock, the environment or any file.
+ */
+#ifndef RATLS_RATLS_H
+#define RATLS_RATLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RATLS_BUILDING) && defined(__GNUC__)
+#define RATLS_API __attribute__((visibility("default")))
+#else
+#define RATLS_API
+#endif
+
+#if defined(__GNUC__)
+#define RATLS_WUR __attribute__((warn_unused_result))
+#else
+#define RATLS_WUR
+#endif
+
+#define RATLS_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Status codes. 0 is success; each value has a stable string.         */
+/* ------------------------------------------------------------------ */
+typedef enum ratls_status {
+    RATLS_OK = 0,
+    RATLS_ERR_INVALID_ARGUMENT,
+    RATLS_ERR_NO_MEMORY,
+    RATLS_ERR_INTERNAL,
+
+    /* quote format */
+    RATLS_ERR_QUOTE_TRUNCATED,
+    RATLS_ERR_QUOTE_VERSION,
+    RATLS_ERR_QUOTE_ATT_KEY_TYPE,
+    RATLS_ERR_QUOTE_TEE_TYPE,
+    RATLS_ERR_QUOTE_QE_VENDOR,
+    RATLS_ERR_QUOTE_BODY_TYPE,
+    RATLS_ERR_QUOTE_SIG_DATA,
+    RATLS_ERR_QUOTE_CERT_DATA_TYPE,
+    RATLS_ERR_QUOTE_CERT_DATA,
+    RATLS_ERR_PEM_CHAIN,
+    RATLS_ERR_TOO_LARGE,
+
+    /* collateral format */
+    RATLS_ERR_COLLATERAL_FORMAT,
+    RATLS_ERR_TCB_INFO_FORMAT,
+    RATLS_ERR_QE_IDENTITY_FORMAT,
+    RATLS_ERR_CRL_FORMAT,
+    RATLS_ERR_UNKNOWN_TCB_STATUS,
+
+    /* chains, CRLs, signatures, validity windows */
+    RATLS_ERR_UNTRUSTED_ROOT,
+    RATLS_ERR_CERT_CHAIN,
+    RATLS_ERR_CERT_NOT_YET_VALID,
+    RATLS_ERR_CERT_EXPIRED,
+    RATLS_ERR_CERT_REVOKED,
+    RATLS_ERR_CRL_SIGNATURE,
+    RATLS_ERR_CRL_ISSUER,
+    RATLS_ERR_CRL_NOT_YET_VALID,
+    RATLS_ERR_CRL_EXPIRED,
+    RATLS_ERR_TCB_INFO_SIGNATURE,
+    RATLS_ERR_QE_IDENTITY_SIGNATURE,
+    RATLS_ERR_COLLATERAL_NOT_YET_VALID,
+    RATLS_ERR_COLLATERAL_EXPIRED,
+    RATLS_ERR_SGX_EXTENSION,
+
+    /* quote verification */
+    RATLS_ERR_QE_REPORT_SIGNATURE,
+    RATLS_ERR_QE_REPORT_DATA,
+    RATLS_ERR_QE_IDENTITY_MISMATCH,
+    RATLS_ERR_QUOTE_SIGNATURE,
+    RATLS_ERR_FMSPC_MISMATCH,
+    RATLS_ERR_PCEID_MISMATCH,
+    RATLS_ERR_TCB_NOT_SUPPORTED,
+    RATLS_ERR_TDX_MODULE_MISMATCH,
+
+    /* appraisal (policy) */
+    RATLS_ERR_TCB_STATUS_REJECTED,
+    RATLS_ERR_ADVISORY_REJECTED,
+    RATLS_ERR_TD_DEBUG,
+    RATLS_ERR_TD_ATTRIBUTES,
+    RATLS_ERR_TD_SEPT_VE_DISABLE,
+    RATLS_ERR_TD_MRSERVICETD,
+
+    RATLS_STATUS_COUNT_ /* not a status */
+} ratls_status;
+
+/* A short stable identifier such as "quote_signature". Never NULL. */
+RATLS_API const char *ratls_status_name(ratls_status s);
+/* A sentence describing the status. Never NULL. */
+RATLS_API const char *ratls_status_str(ratls_status s);
+RATLS_API const char *ratls_version(void);
+
+/* Optional log sink: the library never prints. */
+typedef enum ratls_log_level { RATLS_LOG_DEBUG = 0, RATLS_LOG_INFO, RATLS_LOG_WARN } ratls_log_level;
+typedef void (*ratls_log_fn)(void *arg, ratls_log_level level, const char *msg);
+
+/* ------------------------------------------------------------------ */
+/* TDX quote (parsing only; parsing never verifies).                    */
+/* ------------------------------------------------------------------ */
+#define RATLS_TDX_MR_LEN 48
+#define RATLS_TDX_REPORT_DATA_LEN 64
+#define RATLS_TDX_MAX_QUOTE_LEN (256u * 1024u)
+
+/* Parsed TD report fields, copied out of the quote (plain data). */
+typedef struct ratls_tdx_report {
+    uint16_t quote_version;   /* 4 or 5 */
+    uint16_t body_type;       /* 2 = TD 1.0, 3 = TD 1.5 (v4 quotes: 2) */
+    uint8_t tee_tcb_svn[16];
+    uint8_t mr_seam[48];
+    uint8_t mr_signer_seam[48];
+    uint8_t seam_attributes[8];
+    uint8_t td_attributes[8];
+    uint8_t xfam[8];
+    uint8_t mr_td[48];
+    uint8_t mr_config_id[48];
+    uint8_t mr_owner[48];
+    uint8_t mr_owner_config[48];
+    uint8_t rtmr[4][48];
+    uint8_t report_data[64];
+    /* TD 1.5 only (zero otherwise) */
+    uint8_t tee_tcb_svn2[16];
+    uint8_t mr_service_td[48];
+} ratls_tdx_report;
+
+typedef struct ratls_tdx_quote ratls_tdx_quote;
+
+/* Parse a binary quote. On failure *out is NULL and the status says why;
+ * `err` (optional, may be NULL) receives a sentence of up to errlen bytes. */
+RATLS_API RATLS_WUR ratls_status ratls_tdx_quote_parse(const uint8_t *buf, size_t len, ratls_tdx_quote **out,
+                                                       char *err, size_t errlen);
+RATLS_API void ratls_tdx_quote_free(ratls_tdx_quote *q);
+/* Borrowed. */
+RATLS_API const ratls_tdx_report *ratls_tdx_quote_report(const ratls_tdx_quote *q);
+/* The quote decoded as a JSON object (header, body, signature data, PCK chain
+ * subjects). Caller frees with ratls_free_string. */
+RATLS_API RATLS_WUR ratls_status ratls_tdx_quote_to_json(const ratls_tdx_quote *q, char **json_out);
+RATLS_API void ratls_free_string(char *s);
+
+/* Hex helpers for callers reading quote files: decodes hex with an optional
+ * "0x" prefix, ignoring ASCII whitespace. *out is malloc'd; free with free(). */
+RATLS_API RATLS_WUR ratls_status ratls_hex_decode_relaxed(const char *text, size_t len, uint8_t **out,
+                                                          size_t *out_len);
+
+/* ------------------------------------------------------------------ */
+/* Evidence: what the attester handed over. TEE-neutral container.      */
+/* ------------------------------------------------------------------ */
+typedef enum ratls_tee { RATLS_TEE_NONE = 0, RATLS_TEE_TDX = 1, RATLS_TEE_SEV_SNP = 2 } ratls_tee;
+
+typedef struct ratls_evidence ratls_evidence;
+
+RATLS_API RATLS_WUR ratls_evidence *ratls_evidence_new(void);
+RATLS_API void ratls_evidence_free(ratls_evidence *ev);
+/* Copies the quote bytes. Parsing happens at verification time. */
+RATLS_API RATLS_WUR ratls_status ratls_evidence_set_tdx_quote(ratls_evidence *ev, const uint8_t *quote, size_t len);
+RATLS_API ratls_tee ratls_evidence_tee(const ratls_evidence *ev);
+
+/* ------------------------------------------------------------------ */
+/* Collateral (Intel DCAP: TCB Info, QE Identity, CRLs, issuer chains). */
+/* ------------------------------------------------------------------ */
+typedef struct ratls_collateral ratls_collateral;
+
+/* Load the QuoteCollateralV3 JSON form (dcap-qvl / Intel QCNL field names:
+ * pck_crl_issuer_chain, root_ca_crl, pck_crl, tcb_info_issuer_chain,
+ * tcb_info, tcb_info_signature, qe_identity_issuer_chain, qe_identity,
+ * qe_identity_signature). Parses only; nothing is trusted until a verifier
+ * checks it. `tcb_info` and `qe_identity` must be the exact signed texts. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_collateral **out,
+                                                            char *err, size_t errlen);
+RATLS_API void ratls_collateral_free(ratls_collateral *c);
+/* Serialize back to QuoteCollateralV3 JSON (signed texts kept byte-exact). */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_to_json(const ratls_collateral *c, char **json_out);
+/* FMSPC of the TCB Info as 12 upper-case hex chars (borrowed), or NULL. */
+RATLS_API const char *ratls_collateral_fmspc(const ratls_collateral *c);
+
+/* ------------------------------------------------------------------ */
+/* Policy: deny by default.                                             */
+/* ------------------------------------------------------------------ */
+typedef struct ratls_policy ratls_policy;
+
+/* Insecure switches are named as such. */
+typedef enum ratls_policy_flag {
+    /* Accept a TD with the DEBUG attribute: its memory is readable by the host. */
+    RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE = 1u << 0,
+    /* Accept a TD without SEPT_VE_DISABLE (a guest that may be fed #VE by the host). */
+    RATLS_POLICY_ALLOW_SEPT_VE_ENABLED_INSECURE = 1u << 1,
+    /* Accept a non-zero MRSERVICETD (a service TD such as a migration TD is bound). */
+    RATLS_POLICY_ALLOW_MRSERVICETD = 1u << 2,
+} ratls_policy_flag;
+
+/* New policy: TCB statuses accepted = {UpToDate}; no advisory lists; no flags. */
+RATLS_API RATLS_WUR ratls_policy *ratls_policy_new(void);
+RATLS_API void ratls_policy_free(ratls_policy *p);
+/* Accept one more final TCB status (an Intel tcbStatus string or
+ * "TDRelaunchAdvised" / "TDRelaunchAdvisedConfigurationNeeded").
+ * Unknown strings give RATLS_ERR_UNKNOWN_TCB_STATUS. */
+RATLS_API RATLS_WUR ratls_status ratls_policy_allow_tcb_status(ratls_policy *p, const char *status);
+/* Replace the accepted set with a comma-separated list ("UpToDate,SWHardeningNeeded"). */
+RATLS_API RATLS_WUR ratls_status ratls_policy_set_tcb_statuses(ratls_policy *p, const char *csv);
+/* Advisory IDs: any ID on the deny list rejects. If an allow list is set
+ * (even empty, via ratls_policy_restrict_advisories), any ID not on it rejects. */
+RATLS_API RATLS_WUR ratls_status ratls_policy_deny_advisory(ratls_policy *p, const char *id);
+RATLS_API RATLS_WUR ratls_status ratls_policy_allow_advisory(ratls_policy *p, const char *id);
+RATLS_API void ratls_policy_restrict_advisories(ratls_policy *p);
+RATLS_API void ratls_policy_set_flags(ratls_policy *p, unsigned flags);
+RATLS_API unsigned ratls_policy_flags(const ratls_policy *p);
+
+/* ------------------------------------------------------------------ */
+/* Verifier                                                              */
+/* ------------------------------------------------------------------ */
+typedef struct ratls_verifier ratls_verifier;
+
+/* A verifier trusting only the pinned Intel SGX Root CA. Thread-safe:
+ * one verifier may serve many threads. */
+RATLS_API RATLS_WUR ratls_verifier *ratls_verifier_new(void);
+RATLS_API void ratls_verifier_free(ratls_verifier *v);
+RATLS_API void ratls_verifier_set_log(ratls_verifier *v, ratls_log_fn fn, void *arg);
+/* INSECURE: replace the pinned Intel root with a test root (DER or PEM).
+ * Only for the project's simulated TEE and tests: evidence chained to it
+ * proves nothing about real hardware. The result records that it was used. */
+RATLS_API RATLS_WUR ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8_t *cert,
+                                                                      size_t len);
+/* Drop all cached verified collateral and PCK chains. */
+RATLS_API void ratls_verifier_clear_cache(ratls_verifier *v);
+
+typedef struct ratls_result ratls_result;
+
+/*
+ * Verify `ev` with `coll` at time `now` and appraise it under `pol`.
+ * Returns RATLS_OK only if everything verified and the policy accepted it.
+ * Otherwise returns the first failing check's status. *result_out (if not
+ * NULL) always receives a result (free it), even on failure, unless memory
+ * ran out or an argument was invalid.
+ */
+RATLS_API RATLS_WUR ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const ratls_collateral *coll,
+                                              const ratls_policy *pol, int64_t now, ratls_result **result_out);
+
+/* ------------------------------------------------------------------ */
+/* Result                                                                */
+/* ------------------------------------------------------------------ */
+typedef enum ratls_check_outcome { RATLS_CHECK_PASS = 0, RATLS_CHECK_FAIL = 1, RATLS_CHECK_SKIP = 2 } ratls_check_outcome;
+
+RATLS_API void ratls_result_free(ratls_result *r);
+/* 1 when verified and accepted, else 0. */
+RATLS_API int ratls_result_verified(const ratls_result *r);
+RATLS_API ratls_status ratls_result_status(const ratls_result *r);
+/* The first failure as a sentence, or NULL when verified. Borrowed. */
+RATLS_API const char *ratls_result_error(const ratls_result *r);
+RATLS_API ratls_tee ratls_result_tee(const ratls_result *r);
+RATLS_API size_t ratls_result_check_count(const ratls_result *r);
+/* Borrowed strings; returns RATLS_ERR_INVALID_ARGUMENT past the end. */
+RATLS_API ratls_status ratls_result_check(const ratls_result *r, size_t i, const char **id,
+                                          ratls_check_outcome *outcome, const char **detail);
+/* Find a check by id; returns -1 if it is absent. */
+RATLS_API int ratls_result_find_check(const ratls_result *r, const char *id, ratls_check_outcome *outcome,
+                                      const char **detail);
+/* Final TCB status string, or NULL if the TCB was never evaluated. */
+RATLS_API const char *ratls_result_tcb_status(const ratls_result *r);
+RATLS_API size_t ratls_result_advisory_count(const ratls_result *r);
+RATLS_API const char *ratls_result_advisory(const ratls_result *r, size_t i);
+/* The earliest time at which some collateral item stops being valid, and the
+ * latest time at which the last one became valid (Unix s). 0 if unknown. */
+RATLS_API int64_t ratls_result_collateral_expiry(const ratls_result *r);
+RATLS_API int64_t ratls_result_collateral_valid_from(const ratls_result *r);
+/* Parsed TD report, or NULL when the quote did not parse. Borrowed. */
+RATLS_API const ratls_tdx_report *ratls_result_tdx_report(const ratls_result *r);
+/* FMSPC and PCE-ID read from the PCK certificate (hex), or NULL. Borrowed. */
+RATLS_API const char *ratls_result_fmspc(const ratls_result *r);
+/* 1 if the verification relied on an insecure test root. */
+RATLS_API int ratls_result_used_insecure_root(const ratls_result *r);
+/* The whole result as one JSON object:
+ * {verified, tee, status, error, tcb_status, advisory_ids, checks:[{id,result,detail}],
+ *  collateral:{valid_from, expires}, td_report:{...}, insecure_root}. */
+RATLS_API RATLS_WUR ratls_status ratls_result_to_json(const ratls_result *r, char **json_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RATLS_RATLS_H */

@@ -1,0 +1,86 @@
+/* Internal definitions shared by the verifier and the per-TEE verifiers. */
+#ifndef RATLS_CORE_H
+#define RATLS_CORE_H
+
+#include <pthread.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "base/result_int.h"
+#include "tdx/collateral.h"
+#include "tdx/quote.h"
+#include "tdx/sgx_ext.h"
+
+struct ratls_evidence {
+    ratls_tee tee;
+    uint8_t *quote;
+    size_t quote_len;
+};
+
+#define POLICY_MAX_ADV 256
+
+struct ratls_policy {
+    unsigned status_mask; /* bit i set: tcb_status i accepted */
+    unsigned flags;
+    char **deny;
+    size_t ndeny;
+    char **allow;
+    size_t nallow;
+    int restrict_adv;
+};
+
+/* A collateral set whose signatures, chains and CRLs verified, usable while
+ * `now` lies in [from, to]. Keyed by the collateral's content digest. */
+typedef struct coll_cache_entry {
+    int used;
+    uint8_t digest[32];
+    int64_t from, to;
+    uint64_t tick;
+} coll_cache_entry;
+
+/* A platform (PCK chain + QE report) that verified under one collateral set:
+ * key = SHA-256(certification data) || collateral digest. */
+typedef struct pck_cache_entry {
+    int used;
+    uint8_t key[64];
+    int64_t from, to;
+    sgx_ext ext;
+    uint8_t att_key[64];
+    EVP_PKEY *att_pkey; /* parsed attestation key */
+    uint64_t tick;
+} pck_cache_entry;
+
+#define COLL_CACHE_SIZE 16
+#define PCK_CACHE_SIZE 64
+
+struct ratls_verifier {
+    pthread_mutex_t mu;
+    X509 *test_root; /* INSECURE override of the pinned Intel root */
+    ratls_log_fn log;
+    void *log_arg;
+    coll_cache_entry coll[COLL_CACHE_SIZE];
+    pck_cache_entry pck[PCK_CACHE_SIZE];
+    uint64_t tick;
+};
+
+/* Cache access (thread-safe). */
+int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t now, int64_t *from, int64_t *to);
+void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t from, int64_t to);
+/* On hit, copies the entry's extension and returns a new reference to the
+ * attestation key (caller frees). */
+int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
+                        EVP_PKEY **att_pkey, int64_t *from, int64_t *to);
+void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
+                        const uint8_t att_key[64], EVP_PKEY *att_pkey);
+void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
+
+int policy_status_accepted(const ratls_policy *p, tcb_status s);
+/* NULL if accepted, else the first offending advisory ID. */
+const char *policy_advisory_rejected(const ratls_policy *p, const char *id);
+
+/* The TDX pipeline: verify (DCAP) and appraise (policy). */
+ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls_collateral *c, const ratls_policy *p,
+                        int64_t now, ratls_result *r);
+
+#endif

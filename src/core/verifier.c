@@ -1,0 +1,236 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "core/core.h"
+
+ratls_verifier *ratls_verifier_new(void)
+{
+    ratls_verifier *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    if (pthread_mutex_init(&v->mu, NULL) != 0) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void clear_locked(ratls_verifier *v)
+{
+    memset(v->coll, 0, sizeof v->coll);
+    for (size_t i = 0; i < PCK_CACHE_SIZE; i++)
+        EVP_PKEY_free(v->pck[i].att_pkey);
+    memset(v->pck, 0, sizeof v->pck);
+}
+
+void ratls_verifier_clear_cache(ratls_verifier *v)
+{
+    if (!v)
+        return;
+    pthread_mutex_lock(&v->mu);
+    clear_locked(v);
+    pthread_mutex_unlock(&v->mu);
+}
+
+void ratls_verifier_free(ratls_verifier *v)
+{
+    if (!v)
+        return;
+    clear_locked(v);
+    X509_free(v->test_root);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
+}
+
+void ratls_verifier_set_log(ratls_verifier *v, ratls_log_fn fn, void *arg)
+{
+    if (!v)
+        return;
+    v->log = fn;
+    v->log_arg = arg;
+}
+
+void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...)
+{
+    if (!v || !v->log)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    v->log(v->log_arg, lvl, buf);
+}
+
+ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8_t *cert, size_t len)
+{
+    if (!v || !cert || !len || len > 64 * 1024)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    X509 *x = NULL;
+    const unsigned char *p = cert;
+    if (len > 10 && memcmp(cert, "-----BEGIN", 10) == 0) {
+        BIO *b = BIO_new_mem_buf(cert, (int)len);
+        x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+        BIO_free(b);
+    } else {
+        x = d2i_X509(NULL, &p, (long)len);
+        if (x && p != cert + len) {
+            X509_free(x);
+            x = NULL;
+        }
+    }
+    if (!x)
+        return RATLS_ERR_PEM_CHAIN;
+    pthread_mutex_lock(&v->mu);
+    X509_free(v->test_root);
+    v->test_root = x;
+    clear_locked(v); /* what verified under the old anchor proves nothing now */
+    pthread_mutex_unlock(&v->mu);
+    verifier_log(v, RATLS_LOG_WARN, "INSECURE: trusting a test root instead of the Intel SGX Root CA");
+    return RATLS_OK;
+}
+
+int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t now, int64_t *from, int64_t *to)
+{
+    int hit = 0;
+    pthread_mutex_lock(&v->mu);
+    for (size_t i = 0; i < COLL_CACHE_SIZE; i++) {
+        coll_cache_entry *e = &v->coll[i];
+        if (e->used && memcmp(e->digest, digest, 32) == 0 && now >= e->from && now <= e->to) {
+            e->tick = ++v->tick;
+            *from = e->from;
+            *to = e->to;
+            hit = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&v->mu);
+    return hit;
+}
+
+void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t from, int64_t to)
+{
+    pthread_mutex_lock(&v->mu);
+    size_t victim = 0;
+    for (size_t i = 0; i < COLL_CACHE_SIZE; i++) {
+        if (v->coll[i].used && memcmp(v->coll[i].digest, digest, 32) == 0) {
+            victim = i;
+            break;
+        }
+        if (!v->coll[i].used || v->coll[i].tick < v->coll[victim].tick)
+            victim = i;
+        if (!v->coll[i].used)
+            break;
+    }
+    coll_cache_entry *e = &v->coll[victim];
+    e->used = 1;
+    memcpy(e->digest, digest, 32);
+    e->from = from;
+    e->to = to;
+    e->tick = ++v->tick;
+    pthread_mutex_unlock(&v->mu);
+}
+
+int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
+                        EVP_PKEY **att_pkey, int64_t *from, int64_t *to)
+{
+    int hit = 0;
+    pthread_mutex_lock(&v->mu);
+    for (size_t i = 0; i < PCK_CACHE_SIZE; i++) {
+        pck_cache_entry *e = &v->pck[i];
+        if (e->used && memcmp(e->key, key, 64) == 0 && now >= e->from && now <= e->to) {
+            e->tick = ++v->tick;
+            *ext = e->ext;
+            memcpy(att_key, e->att_key, 64);
+            *att_pkey = NULL;
+            if (e->att_pkey && EVP_PKEY_up_ref(e->att_pkey) == 1)
+                *att_pkey = e->att_pkey;
+            *from = e->from;
+            *to = e->to;
+            hit = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&v->mu);
+    return hit;
+}
+
+void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
+                        const uint8_t att_key[64], EVP_PKEY *att_pkey)
+{
+    pthread_mutex_lock(&v->mu);
+    size_t victim = 0;
+    for (size_t i = 0; i < PCK_CACHE_SIZE; i++) {
+        if (v->pck[i].used && memcmp(v->pck[i].key, key, 64) == 0) {
+            victim = i;
+            break;
+        }
+        if (!v->pck[i].used || v->pck[i].tick < v->pck[victim].tick)
+            victim = i;
+        if (!v->pck[i].used)
+            break;
+    }
+    pck_cache_entry *e = &v->pck[victim];
+    EVP_PKEY_free(e->att_pkey);
+    e->att_pkey = NULL;
+    if (att_pkey && EVP_PKEY_up_ref(att_pkey) == 1)
+        e->att_pkey = att_pkey;
+    e->used = 1;
+    memcpy(e->key, key, 64);
+    e->from = from;
+    e->to = to;
+    e->ext = *ext;
+    memcpy(e->att_key, att_key, 64);
+    e->tick = ++v->tick;
+    pthread_mutex_unlock(&v->mu);
+}
+
+ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const ratls_collateral *coll,
+                          const ratls_policy *pol, int64_t now, ratls_result **result_out)
+{
+    if (result_out)
+        *result_out = NULL;
+    if (!v || !ev || !pol)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    if (ev->tee != RATLS_TEE_TDX)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    ratls_result *r = result_new(ev->tee);
+    if (!r)
+        return RATLS_ERR_NO_MEMORY;
+    ratls_status s;
+    char err[512];
+    ratls_tdx_quote *q = NULL;
+    err[0] = 0;
+    s = ratls_tdx_quote_parse(ev->quote, ev->quote_len, &q, err, sizeof err);
+    if (s) {
+        result_fail(r, s, "tdx.quote.format", "%s", err[0] ? err : ratls_status_str(s));
+        result_check_add(r, "tdx.quote", RATLS_CHECK_SKIP, "not evaluated: the quote did not parse");
+    } else {
+        r->has_report = 1;
+        r->report = q->report;
+        size_t trailing = q->raw_len - q->used_len;
+        char extra[64] = "";
+        if (trailing)
+            snprintf(extra, sizeof extra, " (%zu trailing bytes ignored)", trailing);
+        result_check_add(r, "tdx.quote.format", RATLS_CHECK_PASS, "TDX quote v%u, %s body, ECDSA-P256, %zu bytes%s",
+                         q->version, q->body_type == 3 ? "TD 1.5" : "TD 1.0", q->raw_len, extra);
+        if (!coll) {
+            s = result_fail(r, RATLS_ERR_INVALID_ARGUMENT, "tdx.collateral.root_ca_crl",
+                            "no collateral was given: DCAP verification needs Intel's TCB Info, QE Identity and CRLs");
+        } else {
+            s = tdx_verify(v, q, coll, pol, now, r);
+        }
+    }
+    ratls_tdx_quote_free(q);
+    if (r->oom && s == RATLS_OK)
+        s = RATLS_ERR_NO_MEMORY;
+    if (result_out)
+        *result_out = r;
+    else
+        ratls_result_free(r);
+    return s;
+}

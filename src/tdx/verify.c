@@ -1,0 +1,551 @@
+/*
+ * DCAP verification of a TDX quote, in the order of ../shared/spec/tdx-dcap.md,
+ * then appraisal under the caller's policy. Every step records one check.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+#include <openssl/x509v3.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+#include "tdx/pem_chain.h"
+#include "tdx/tcb.h"
+
+#define SGX_EXT_OID "1.2.840.113741.1.13.1"
+
+/* Check ids, in the order they are reported. */
+static const char *const k_checks[] = {
+    "tdx.quote.format",        "tdx.collateral.root_ca_crl", "tdx.collateral.tcb_info", "tdx.collateral.qe_identity",
+    "tdx.collateral.pck_crl",  "tdx.pck.chain",              "tdx.pck.extension",       "tdx.qe.report_signature",
+    "tdx.qe.report_data",      "tdx.qe.identity",            "tdx.quote.signature",     "tdx.platform",
+    "tdx.module",              "tdx.tcb.level",              "tdx.quote",               "tdx.tcb",
+    "td.attributes",
+};
+
+typedef struct vctx {
+    ratls_verifier *v;
+    const ratls_tdx_quote *q;
+    const ratls_collateral *c;
+    const ratls_policy *p;
+    int64_t now;
+    ratls_result *r;
+    X509 *root;      /* the verified root (borrowed from a chain) */
+    X509 *ca_ok[4];  /* certificates already verified in this run (borrowed) */
+    size_t nca_ok;
+    int64_t from, to; /* collateral window so far */
+    char err[512];
+} vctx;
+
+static void win(vctx *x, int64_t from, int64_t to)
+{
+    if (from > x->from)
+        x->from = from;
+    if (to < x->to)
+        x->to = to;
+}
+
+static void win_cert(vctx *x, X509 *c)
+{
+    int64_t nb, na;
+    if (cert_validity(c, &nb, &na) == 0)
+        win(x, nb, na);
+}
+
+/* Is `x` the trust anchor? Checked once per run, then matched by DER. */
+static ratls_status check_root(vctx *x, X509 *cand, const char *what)
+{
+    if (x->root && X509_cmp(cand, x->root) == 0)
+        return RATLS_OK;
+    int trusted;
+    if (x->v->test_root) {
+        EVP_PKEY *a = X509_get0_pubkey(cand), *b = X509_get0_pubkey(x->v->test_root);
+        trusted = a && b && EVP_PKEY_eq(a, b) == 1 &&
+                  X509_NAME_cmp(X509_get_subject_name(cand), X509_get_subject_name(x->v->test_root)) == 0;
+    } else {
+        trusted = intel_root_matches(cand);
+    }
+    if (!trusted) {
+        char cn[128];
+        cert_cn(cand, cn, sizeof cn);
+        return set_err(x->err, sizeof x->err, RATLS_ERR_UNTRUSTED_ROOT,
+                       "%s ends at \"%s\", which is not the %s", what, cn,
+                       x->v->test_root ? "configured test root" : "pinned Intel SGX Root CA (key mismatch)");
+    }
+    EVP_PKEY *k = X509_get0_pubkey(cand);
+    if (!k || X509_verify(cand, k) != 1 || X509_check_ca(cand) != 1)
+        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s: root certificate is not a valid self-signed CA",
+                       what);
+    ratls_status s = cert_check_time(cand, x->now, "the root CA certificate", x->err, sizeof x->err);
+    if (s)
+        return s;
+    if (x->root && X509_cmp(cand, x->root) != 0) {
+        /* two different root certificates with the same key: accept, both are checked */
+    }
+    if (!x->root)
+        x->root = cand;
+    win_cert(x, cand);
+    return RATLS_OK;
+}
+
+/* Verify `child` issued by `issuer` (root-signed intermediate or leaf),
+ * valid now, not revoked by `crl` (may be NULL). Memoized per run. */
+static ratls_status check_issued(vctx *x, X509 *child, X509 *issuer, X509_CRL *crl, const char *what)
+{
+    for (size_t i = 0; i < x->nca_ok; i++)
+        if (X509_cmp(child, x->ca_ok[i]) == 0)
+            return RATLS_OK;
+    char sub[400];
+    ratls_status s = cert_verify_issued(child, issuer, sub, sizeof sub);
+    if (s)
+        return set_err(x->err, sizeof x->err, s, "%s: %s", what, sub);
+    if ((s = cert_check_time(child, x->now, what, x->err, sizeof x->err)))
+        return s;
+    if (crl && crl_lists(crl, child))
+        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_REVOKED, "%s is revoked (serial listed in the CRL)", what);
+    win_cert(x, child);
+    if (x->nca_ok < sizeof x->ca_ok / sizeof x->ca_ok[0])
+        x->ca_ok[x->nca_ok++] = child;
+    return RATLS_OK;
+}
+
+static ratls_status fail(vctx *x, ratls_status s, const char *id)
+{
+    return result_fail(x->r, s, id, "%s", x->err[0] ? x->err : ratls_status_str(s));
+}
+
+/* Signed JSON: [signer, root] chain, CN check, revocation by the root CRL,
+ * signature over the exact text, issueDate <= now <= nextUpdate. */
+static ratls_status check_signed_json(vctx *x, const char *id, const char *name, STACK_OF(X509) *chain,
+                                      const char *text, const uint8_t sig[64], int64_t issue, int64_t next,
+                                      ratls_status sig_err)
+{
+    ratls_status s;
+    char what[96], t[32];
+    x->err[0] = 0;
+    if (sk_X509_num(chain) != 2) {
+        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s issuer chain has %d certificates (expected 2: signer, root)",
+                name, sk_X509_num(chain));
+        return fail(x, RATLS_ERR_CERT_CHAIN, id);
+    }
+    X509 *signer = sk_X509_value(chain, 0), *root = sk_X509_value(chain, 1);
+    snprintf(what, sizeof what, "%s signing certificate", name);
+    if ((s = check_root(x, root, name)))
+        return fail(x, s, id);
+    if (!cert_cn_contains(signer, "SGX TCB Signing")) {
+        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s is not an Intel SGX TCB Signing certificate", what);
+        return fail(x, RATLS_ERR_CERT_CHAIN, id);
+    }
+    if ((s = check_issued(x, signer, root, x->c->root_crl, what)))
+        return fail(x, s, id);
+    EVP_PKEY *k = X509_get0_pubkey(signer);
+    if (!k || !ecdsa_p256_verify_raw(k, (const uint8_t *)text, strlen(text), sig)) {
+        set_err(x->err, sizeof x->err, sig_err, "%s signature does not verify over its exact text", name);
+        return fail(x, sig_err, id);
+    }
+    if (x->now < issue) {
+        format_iso8601_utc(issue, t);
+        set_err(x->err, sizeof x->err, RATLS_ERR_COLLATERAL_NOT_YET_VALID, "%s is not valid before its issueDate %s", name, t);
+        return fail(x, RATLS_ERR_COLLATERAL_NOT_YET_VALID, id);
+    }
+    if (x->now > next) {
+        format_iso8601_utc(next, t);
+        set_err(x->err, sizeof x->err, RATLS_ERR_COLLATERAL_EXPIRED, "%s expired at its nextUpdate %s", name, t);
+        return fail(x, RATLS_ERR_COLLATERAL_EXPIRED, id);
+    }
+    win(x, issue, next);
+    format_iso8601_utc(next, t);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "%s signed by Intel SGX TCB Signing, valid until %s", name, t);
+    return RATLS_OK;
+}
+
+static ratls_status verify_collateral(vctx *x)
+{
+    const ratls_collateral *c = x->c;
+    ratls_status s;
+    int64_t tu, nu;
+    char t[32];
+    const char *id = "tdx.collateral.root_ca_crl";
+    /* root CA CRL: issued by the root of the TCB Info chain (checked as the anchor) */
+    x->err[0] = 0;
+    if (sk_X509_num(c->tcb_chain) < 1)
+        return result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "TCB Info issuer chain is empty");
+    X509 *root = sk_X509_value(c->tcb_chain, sk_X509_num(c->tcb_chain) - 1);
+    if ((s = check_root(x, root, "TCB Info issuer chain")))
+        return fail(x, s, id);
+    if ((s = crl_check(c->root_crl, x->root, x->now, "root CA CRL", &tu, &nu, x->err, sizeof x->err)))
+        return fail(x, s, id);
+    win(x, tu, nu);
+    format_iso8601_utc(nu, t);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "root CA CRL signed by the root, valid until %s", t);
+
+    if ((s = check_signed_json(x, "tdx.collateral.tcb_info", "TCB Info", c->tcb_chain, c->s_tcb_info, c->tcb_sig,
+                               c->ti.issue_date, c->ti.next_update, RATLS_ERR_TCB_INFO_SIGNATURE)))
+        return s;
+    if ((s = check_signed_json(x, "tdx.collateral.qe_identity", "QE Identity", c->qe_chain, c->s_qe_identity,
+                               c->qe_sig, c->qi.issue_date, c->qi.next_update, RATLS_ERR_QE_IDENTITY_SIGNATURE)))
+        return s;
+
+    id = "tdx.collateral.pck_crl";
+    x->err[0] = 0;
+    if (sk_X509_num(c->pck_crl_chain) != 2)
+        return result_fail(x->r, RATLS_ERR_CERT_CHAIN, id,
+                           "PCK CRL issuer chain has %d certificates (expected 2: PCK CA, root)",
+                           sk_X509_num(c->pck_crl_chain));
+    X509 *ca = sk_X509_value(c->pck_crl_chain, 0);
+    if ((s = check_root(x, sk_X509_value(c->pck_crl_chain, 1), "PCK CRL issuer chain")))
+        return fail(x, s, id);
+    if (!cert_cn_contains(ca, "CA")) {
+        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "PCK CRL issuer is not a PCK CA");
+        return fail(x, RATLS_ERR_CERT_CHAIN, id);
+    }
+    if ((s = check_issued(x, ca, sk_X509_value(c->pck_crl_chain, 1), c->root_crl, "PCK CRL issuer certificate")))
+        return fail(x, s, id);
+    if ((s = crl_check(c->pck_crl, ca, x->now, "PCK CRL", &tu, &nu, x->err, sizeof x->err)))
+        return fail(x, s, id);
+    win(x, tu, nu);
+    format_iso8601_utc(nu, t);
+    char cn[128];
+    cert_cn(ca, cn, sizeof cn);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK CRL signed by \"%s\", valid until %s", cn, t);
+    return RATLS_OK;
+}
+
+static ratls_status verify_pck(vctx *x, sgx_ext *ext, EVP_PKEY **leaf_key_out)
+{
+    const char *id = "tdx.pck.chain";
+    STACK_OF(X509) *chain = NULL;
+    ratls_status s;
+    char sub[400];
+    x->err[0] = 0;
+    s = pem_chain_parse(x->q->pem, x->q->pem_len, TDX_MAX_CERTS, &chain, sub, sizeof sub);
+    if (s) {
+        result_fail(x->r, s, id, "PCK certificate chain in the quote: %s", sub);
+        return s;
+    }
+    if (sk_X509_num(chain) != 3) {
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id,
+                        "PCK chain has %d certificates (expected 3: PCK leaf, PCK CA, root)", sk_X509_num(chain));
+        goto out;
+    }
+    X509 *leaf = sk_X509_value(chain, 0), *ca = sk_X509_value(chain, 1), *root = sk_X509_value(chain, 2);
+    if ((s = check_root(x, root, "PCK certificate chain"))) {
+        fail(x, s, id);
+        goto out;
+    }
+    int platform = cert_cn_contains(ca, "Platform CA"), processor = cert_cn_contains(ca, "Processor CA");
+    if (!cert_cn_contains(ca, "CA") || platform == processor) {
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "PCK issuer is neither a Platform CA nor a Processor CA");
+        goto out;
+    }
+    if (!cert_cn_contains(leaf, "SGX PCK Certificate")) {
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "the chain's leaf is not an SGX PCK Certificate");
+        goto out;
+    }
+    if ((s = check_issued(x, ca, root, x->c->root_crl, "PCK CA certificate"))) {
+        fail(x, s, id);
+        goto out;
+    }
+    /* The PCK CRL must be the one of this PCK's issuer (Platform vs Processor). */
+    if (X509_NAME_cmp(X509_CRL_get_issuer(x->c->pck_crl), X509_get_issuer_name(leaf)) != 0) {
+        s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id,
+                        "the collateral's PCK CRL is not issued by this PCK's CA (%s CA expected)",
+                        platform ? "Platform" : "Processor");
+        goto out;
+    }
+    if (X509_cmp(ca, sk_X509_value(x->c->pck_crl_chain, 0)) != 0) {
+        s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id, "the PCK CA in the quote differs from the PCK CRL's issuer certificate");
+        goto out;
+    }
+    if ((s = check_issued(x, leaf, ca, x->c->pck_crl, "PCK certificate"))) {
+        fail(x, s, id);
+        goto out;
+    }
+    char cn[128];
+    cert_cn(ca, cn, sizeof cn);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK certificate chains to the %s via \"%s\", valid and not revoked",
+                     x->v->test_root ? "INSECURE test root" : "pinned Intel SGX Root CA", cn);
+
+    id = "tdx.pck.extension";
+    ASN1_OBJECT *obj = OBJ_txt2obj(SGX_EXT_OID, 1);
+    int idx = obj ? X509_get_ext_by_OBJ(leaf, obj, -1) : -1;
+    int idx2 = idx >= 0 ? X509_get_ext_by_OBJ(leaf, obj, idx) : -1;
+    ASN1_OBJECT_free(obj);
+    if (idx < 0 || idx2 >= 0) {
+        s = result_fail(x->r, RATLS_ERR_SGX_EXTENSION, id, "PCK certificate has %s SGX extension",
+                        idx < 0 ? "no" : "more than one");
+        goto out;
+    }
+    ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, idx));
+    if ((s = sgx_ext_parse(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), ext, sub, sizeof sub))) {
+        result_fail(x->r, s, id, "%s", sub);
+        goto out;
+    }
+    if (ext->has_platform_fields != platform) {
+        s = result_fail(x->r, RATLS_ERR_SGX_EXTENSION, id, "a %s CA leaf must carry %d SGX extension entries",
+                        platform ? "Platform" : "Processor", platform ? 7 : 5);
+        goto out;
+    }
+    char fm[13], pc[5];
+    hex_encode_upper(ext->fmspc, 6, fm);
+    hex_encode_upper(ext->pceid, 2, pc);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "SGX extension: FMSPC %s, PCEID %s, PCESVN %u", fm, pc, ext->pcesvn);
+
+    id = "tdx.qe.report_signature";
+    EVP_PKEY *lk = X509_get0_pubkey(leaf);
+    if (!lk || EVP_PKEY_get_base_id(lk) != EVP_PKEY_EC ||
+        !ecdsa_p256_verify_raw(lk, x->q->qe_report, SGX_REPORT_BODY_LEN, x->q->qe_report_sig)) {
+        s = result_fail(x->r, RATLS_ERR_QE_REPORT_SIGNATURE, id, "QE report signature does not verify with the PCK key");
+        goto out;
+    }
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "QE report signed by the PCK key");
+    EVP_PKEY_up_ref(lk);
+    *leaf_key_out = lk;
+    s = RATLS_OK;
+out:
+    sk_X509_pop_free(chain, X509_free);
+    return s;
+}
+
+static void skip_rest(ratls_result *r, const char *why)
+{
+    for (size_t i = 0; i < sizeof k_checks / sizeof k_checks[0]; i++)
+        if (ratls_result_find_check(r, k_checks[i], NULL, NULL) < 0)
+            result_check_add(r, k_checks[i], RATLS_CHECK_SKIP, "%s", why);
+}
+
+static void add_advisories(ratls_result *r, const adv_list *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        result_add_advisory(r, a->ids[i]);
+}
+
+/* Appraisal: statuses, advisories, TD attributes. Never does I/O. */
+static ratls_status appraise(vctx *x, tcb_status st)
+{
+    ratls_status first = RATLS_OK;
+    const ratls_tdx_report *t = &x->q->report;
+    const ratls_policy *p = x->p;
+    if (!policy_status_accepted(p, st)) {
+        first = result_fail(x->r, RATLS_ERR_TCB_STATUS_REJECTED, "tdx.tcb", "TCB status %s is not accepted by the policy",
+                            tcb_status_str(st));
+    } else {
+        const char *bad = NULL;
+        for (size_t i = 0; !bad && i < x->r->nadv; i++)
+            bad = policy_advisory_rejected(p, x->r->advisories[i]);
+        if (bad)
+            first = result_fail(x->r, RATLS_ERR_ADVISORY_REJECTED, "tdx.tcb", "advisory %s is not accepted by the policy",
+                                bad);
+        else
+            result_check_add(x->r, "tdx.tcb", RATLS_CHECK_PASS, "TCB status %s accepted%s", tcb_status_str(st),
+                             x->r->nadv ? " (with advisories, see advisory_ids)" : "");
+    }
+
+    uint64_t a = 0;
+    for (int i = 7; i >= 0; i--)
+        a = (a << 8) | t->td_attributes[i];
+    /* reserved: 7:1, 27:8, 29, 62:32 */
+    const uint64_t reserved = 0xFEull | 0x0FFFFF00ull | (1ull << 29) | 0x7FFFFFFF00000000ull;
+    static const uint8_t zero48[48];
+    ratls_status s = RATLS_OK;
+    if (a & reserved)
+        s = result_fail(x->r, RATLS_ERR_TD_ATTRIBUTES, "td.attributes",
+                        "TD_ATTRIBUTES %016llx has reserved bits set", (unsigned long long)(a & reserved));
+    else if ((a & 1) && !(p->flags & RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE))
+        s = result_fail(x->r, RATLS_ERR_TD_DEBUG, "td.attributes",
+                        "the TD runs in DEBUG mode: the host can read and change its memory");
+    else if (!(a & (1ull << 28)) && !(p->flags & RATLS_POLICY_ALLOW_SEPT_VE_ENABLED_INSECURE))
+        s = result_fail(x->r, RATLS_ERR_TD_SEPT_VE_DISABLE, "td.attributes",
+                        "SEPT_VE_DISABLE is off: the host can inject #VE exceptions into the TD");
+    else if (t->body_type == 3 && memcmp(t->mr_service_td, zero48, 48) != 0 &&
+             !(p->flags & RATLS_POLICY_ALLOW_MRSERVICETD))
+        s = result_fail(x->r, RATLS_ERR_TD_MRSERVICETD, "td.attributes",
+                        "MRSERVICETD is set: a service TD (e.g. migration) is bound to this TD");
+    else
+        result_check_add(x->r, "td.attributes", RATLS_CHECK_PASS, "%s%s%s", (a & 1) ? "DEBUG (allowed INSECURELY)" : "not DEBUG",
+                         (a & (1ull << 28)) ? ", SEPT_VE_DISABLE set" : ", SEPT_VE_DISABLE off (allowed INSECURELY)",
+                         t->body_type == 3 && memcmp(t->mr_service_td, zero48, 48) != 0 ? ", MRSERVICETD set (allowed)" : "");
+    return first ? first : s;
+}
+
+ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls_collateral *c, const ratls_policy *p,
+                        int64_t now, ratls_result *r)
+{
+    vctx x;
+    memset(&x, 0, sizeof x);
+    x.v = v;
+    x.q = q;
+    x.c = c;
+    x.p = p;
+    x.now = now;
+    x.r = r;
+    x.from = INT64_MIN;
+    x.to = INT64_MAX;
+    ratls_status s = RATLS_OK;
+    EVP_PKEY *att = NULL, *leaf_key = NULL;
+    sgx_ext ext;
+    char t[32];
+    memset(&ext, 0, sizeof ext);
+    r->insecure_root = v->test_root != NULL;
+
+    /* --- collateral (cached per verifier while inside its window) --- */
+    int64_t cf, ct;
+    if (verifier_coll_lookup(v, c->digest, now, &cf, &ct)) {
+        format_iso8601_utc(ct, t);
+        for (int i = 1; i <= 4; i++)
+            result_check_add(r, k_checks[i], RATLS_CHECK_PASS, "verified earlier by this verifier; valid until %s", t);
+        win(&x, cf, ct);
+    } else {
+        if ((s = verify_collateral(&x)))
+            goto done;
+        verifier_coll_store(v, c->digest, x.from, x.to);
+        cf = x.from;
+        ct = x.to;
+    }
+
+    /* --- platform: PCK chain, SGX extension, QE report signature --- */
+    uint8_t key[64];
+    if (!SHA256(q->cert_data, q->cert_data_size, key)) {
+        s = result_fail(r, RATLS_ERR_INTERNAL, "tdx.pck.chain", "SHA-256 failed");
+        goto done;
+    }
+    memcpy(key + 32, c->digest, 32);
+    uint8_t cached_att[64];
+    int64_t pf, pt;
+    if (verifier_pck_lookup(v, key, now, &ext, cached_att, &att, &pf, &pt)) {
+        result_check_add(r, "tdx.pck.chain", RATLS_CHECK_PASS, "verified earlier by this verifier (same PCK chain and CRLs)");
+        char fm[13], pc[5];
+        hex_encode_upper(ext.fmspc, 6, fm);
+        hex_encode_upper(ext.pceid, 2, pc);
+        result_check_add(r, "tdx.pck.extension", RATLS_CHECK_PASS, "SGX extension: FMSPC %s, PCEID %s, PCESVN %u", fm, pc,
+                         ext.pcesvn);
+        result_check_add(r, "tdx.qe.report_signature", RATLS_CHECK_PASS, "verified earlier by this verifier (same QE report)");
+        win(&x, pf, pt);
+        if (memcmp(cached_att, q->att_key, 64) != 0) {
+            EVP_PKEY_free(att);
+            att = NULL;
+        }
+    } else {
+        int64_t f0 = x.from, t0 = x.to;
+        x.from = INT64_MIN;
+        x.to = INT64_MAX;
+        if ((s = verify_pck(&x, &ext, &leaf_key)))
+            goto done;
+        pf = x.from;
+        pt = x.to;
+        win(&x, f0, t0);
+    }
+    hex_encode_upper(ext.fmspc, 6, r->fmspc);
+    hex_encode_upper(ext.pceid, 2, r->pceid);
+
+    /* --- QE report data binds the attestation key (both halves) --- */
+    uint8_t h[32];
+    static const uint8_t zero32[32];
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned hl = 0;
+    int hok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(md, q->att_key, 64) == 1 &&
+              EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) == 1 && EVP_DigestFinal_ex(md, h, &hl) == 1;
+    EVP_MD_CTX_free(md);
+    if (!hok) {
+        s = result_fail(r, RATLS_ERR_INTERNAL, "tdx.qe.report_data", "SHA-256 failed");
+        goto done;
+    }
+    if (ct_memcmp(h, q->qe.reportdata, 32) != 0) {
+        s = result_fail(r, RATLS_ERR_QE_REPORT_DATA, "tdx.qe.report_data",
+                        "QE report data is not SHA-256(attestation key || QE auth data)");
+        goto done;
+    }
+    if (memcmp(q->qe.reportdata + 32, zero32, 32) != 0) {
+        s = result_fail(r, RATLS_ERR_QE_REPORT_DATA, "tdx.qe.report_data", "upper 32 bytes of the QE report data are not zero");
+        goto done;
+    }
+    result_check_add(r, "tdx.qe.report_data", RATLS_CHECK_PASS, "QE report data binds the attestation key");
+
+    /* --- QE identity --- */
+    qe_tcb qe_status;
+    int qe_level;
+    if ((s = qe_identity_check(&c->qi, &q->qe, &qe_status, &qe_level, x.err, sizeof x.err))) {
+        fail(&x, s, "tdx.qe.identity");
+        goto done;
+    }
+    if (qe_level >= 0)
+        add_advisories(r, &c->qi.levels[qe_level].adv);
+    static const char *const qe_names[] = {"UpToDate", "OutOfDate", "Revoked", "NotSupported"};
+    result_check_add(r, "tdx.qe.identity", RATLS_CHECK_PASS, "quoting enclave matches Intel's TD_QE identity; ISVSVN %u: %s",
+                     q->qe.isvsvn, qe_names[qe_status]);
+
+    /* --- quote signature --- */
+    if (!att) {
+        att = ec_p256_from_raw(q->att_key);
+        if (!att) {
+            s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature", "attestation key is not a P-256 point");
+            goto done;
+        }
+    }
+    if (!ecdsa_p256_verify_raw(att, q->raw, q->signed_len, q->signature)) {
+        s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature",
+                        "quote signature does not verify with the attestation key");
+        goto done;
+    }
+    result_check_add(r, "tdx.quote.signature", RATLS_CHECK_PASS, "quote header and TD report signed by the attestation key");
+    if (leaf_key) /* first time for this platform: remember it */
+        verifier_pck_store(v, key, pf, pt, &ext, q->att_key, att);
+
+    /* --- platform: the TCB Info is this platform's --- */
+    if (memcmp(ext.fmspc, c->ti.fmspc, 6) != 0) {
+        char a[13], b[13];
+        hex_encode_upper(ext.fmspc, 6, a);
+        hex_encode_upper(c->ti.fmspc, 6, b);
+        s = result_fail(r, RATLS_ERR_FMSPC_MISMATCH, "tdx.platform", "PCK FMSPC %s differs from the TCB Info's %s", a, b);
+        goto done;
+    }
+    if (memcmp(ext.pceid, c->ti.pceid, 2) != 0) {
+        s = result_fail(r, RATLS_ERR_PCEID_MISMATCH, "tdx.platform", "PCK PCEID differs from the TCB Info's");
+        goto done;
+    }
+    result_check_add(r, "tdx.platform", RATLS_CHECK_PASS, "TCB Info is for this platform (FMSPC %s)", r->fmspc);
+
+    /* --- TDX module --- */
+    tcb_eval ev;
+    memset(&ev, 0, sizeof ev);
+    if ((s = tdx_module_check(&c->ti, &q->report, &ev, x.err, sizeof x.err))) {
+        result_set_tcb_status(r, s == RATLS_ERR_TCB_NOT_SUPPORTED ? "TCB_NOT_SUPPORTED" : "TDX_MODULE_MISMATCH");
+        fail(&x, s, "tdx.module");
+        goto done;
+    }
+    if (ev.mod) {
+        add_advisories(r, &ev.mod->levels[ev.mod_level].adv);
+        result_check_add(r, "tdx.module", RATLS_CHECK_PASS, "module %s SVN %u matches Intel's identity: %s", ev.mod->id,
+                         q->report.tee_tcb_svn[0], tcb_status_str(ev.module_status));
+    } else {
+        result_check_add(r, "tdx.module", RATLS_CHECK_PASS, "module signer and attributes match Intel's tdxModule");
+    }
+
+    /* --- TCB level and status --- */
+    if ((s = tdx_tcb_evaluate(&c->ti, &ext, &q->report, qe_status, &ev, x.err, sizeof x.err))) {
+        result_set_tcb_status(r, s == RATLS_ERR_TCB_NOT_SUPPORTED ? "TCB_NOT_SUPPORTED" : "TDX_MODULE_MISMATCH");
+        fail(&x, s, "tdx.tcb.level");
+        goto done;
+    }
+    add_advisories(r, &c->ti.levels[ev.tdx_level].adv);
+    result_set_tcb_status(r, tcb_status_str(ev.final_status));
+    format_iso8601_utc(c->ti.levels[ev.tdx_level].date, t);
+    result_check_add(r, "tdx.tcb.level", RATLS_CHECK_PASS, "TCB level of %s (%s); final status %s", t,
+                     tcb_status_str(c->ti.levels[ev.tdx_level].status), tcb_status_str(ev.final_status));
+    result_check_add(r, "tdx.quote", RATLS_CHECK_PASS, "%s, TCB %s",
+                     v->test_root ? "quote verified under the INSECURE test root (simulated hardware)"
+                                  : "genuine TDX quote from Intel-certified hardware",
+                     tcb_status_str(ev.final_status));
+
+    s = appraise(&x, ev.final_status);
+done:
+    if (x.from != INT64_MIN && x.to != INT64_MAX && x.from <= x.to) {
+        r->coll_valid_from = x.from;
+        r->coll_expiry = x.to;
+    }
+    skip_rest(r, "not evaluated: an earlier check failed");
+    EVP_PKEY_free(att);
+    EVP_PKEY_free(leaf_key);
+    return s;
+}

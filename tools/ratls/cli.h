@@ -1,0 +1,31 @@
+/* The ratls command-line tool: shared helpers. Exit codes: 0 verified,
+ * 1 not verified / not accepted, 2 usage error or unreadable input. */
+#ifndef RATLS_CLI_H
+#define RATLS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ratls/ratls.h"
+
+#define EXIT_VERIFIED 0
+#define EXIT_REJECTED 1
+#define EXIT_USAGE 2
+
+/* Read a whole file (capped). 0 on success; prints the reason on failure. */
+int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len);
+/* Read a quote file: binary, or hex (optional 0x, whitespace ignored). */
+int cli_read_quote(const char *path, uint8_t **out, size_t *len);
+int cli_write_file(const char *path, const void *buf, size_t len);
+int cli_parse_time(const char *s, int64_t *out);
+/* Print a result as a checklist. */
+void cli_print_checklist(const ratls_result *r, const char *title, int64_t now);
+/* Print a result as JSON (adds "verified_at"). */
+void cli_print_json(const ratls_result *r, int64_t now);
+void cli_print_error_json(const char *msg);
+
+int cmd_quote(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,246 @@
+/* ratls quote show | verify */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static void usage_quote(void)
+{
+    fprintf(stderr,
+            "usage: ratls quote show QUOTE [--json]\n"
+            "       ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2]\n"
+            "                          [--deny-advisory ID]... [--allow-advisory ID]...\n"
+            "                          [--allow-debug-insecure] [--allow-sept-ve-insecure] [--allow-mrservicetd]\n"
+            "                          [--insecure-test-root ROOT.pem] [--json]\n");
+}
+
+static int quote_show(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][0] == '-' || path) {
+            usage_quote();
+            return EXIT_USAGE;
+        } else
+            path = argv[i];
+    }
+    if (!path) {
+        usage_quote();
+        return EXIT_USAGE;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (cli_read_quote(path, &buf, &len))
+        return EXIT_USAGE;
+    ratls_tdx_quote *q = NULL;
+    char err[512] = "";
+    ratls_status s = ratls_tdx_quote_parse(buf, len, &q, err, sizeof err);
+    free(buf);
+    if (s) {
+        fprintf(stderr, "ratls: %s: not a valid TDX quote: %s\n", path, err[0] ? err : ratls_status_str(s));
+        return EXIT_REJECTED;
+    }
+    char *j = NULL;
+    if (ratls_tdx_quote_to_json(q, &j) != RATLS_OK) {
+        ratls_tdx_quote_free(q);
+        return EXIT_REJECTED;
+    }
+    if (json) {
+        printf("%s\n", j);
+    } else {
+        const ratls_tdx_report *t = ratls_tdx_quote_report(q);
+        char h[2 * 64 + 1];
+        static const char *const hx = "0123456789abcdef";
+#define HEX(field, n)                                                                                                  \
+    do {                                                                                                               \
+        for (size_t k_ = 0; k_ < (n); k_++) {                                                                          \
+            h[2 * k_] = hx[(field)[k_] >> 4];                                                                          \
+            h[2 * k_ + 1] = hx[(field)[k_] & 15];                                                                      \
+        }                                                                                                              \
+        h[2 * (n)] = 0;                                                                                                \
+    } while (0)
+        printf("TDX quote v%u, %s body, %zu bytes\n", t->quote_version, t->body_type == 3 ? "TD 1.5" : "TD 1.0", len);
+        HEX(t->tee_tcb_svn, 16);
+        printf("  TEE_TCB_SVN      %s\n", h);
+        HEX(t->mr_seam, 48);
+        printf("  MRSEAM           %s\n", h);
+        HEX(t->mr_signer_seam, 48);
+        printf("  MRSIGNERSEAM     %s\n", h);
+        HEX(t->seam_attributes, 8);
+        printf("  SEAMATTRIBUTES   %s\n", h);
+        HEX(t->td_attributes, 8);
+        printf("  TDATTRIBUTES     %s%s%s\n", h, (t->td_attributes[0] & 1) ? "  (DEBUG)" : "",
+               (t->td_attributes[3] & 0x10) ? "  (SEPT_VE_DISABLE)" : "");
+        HEX(t->xfam, 8);
+        printf("  XFAM             %s\n", h);
+        HEX(t->mr_td, 48);
+        printf("  MRTD             %s\n", h);
+        HEX(t->mr_config_id, 48);
+        printf("  MRCONFIGID       %s\n", h);
+        HEX(t->mr_owner, 48);
+        printf("  MROWNER          %s\n", h);
+        HEX(t->mr_owner_config, 48);
+        printf("  MROWNERCONFIG    %s\n", h);
+        for (int i = 0; i < 4; i++) {
+            HEX(t->rtmr[i], 48);
+            printf("  RTMR%d            %s\n", i, h);
+        }
+        HEX(t->report_data, 64);
+        printf("  REPORTDATA       %s\n", h);
+        if (t->body_type == 3) {
+            HEX(t->tee_tcb_svn2, 16);
+            printf("  TEE_TCB_SVN2     %s\n", h);
+            HEX(t->mr_service_td, 48);
+            printf("  MRSERVICETD      %s\n", h);
+        }
+#undef HEX
+        printf("(ratls quote show --json for the signature data and PCK chain)\n");
+    }
+    ratls_free_string(j);
+    ratls_tdx_quote_free(q);
+    return 0;
+}
+
+static int quote_verify(int argc, char **argv)
+{
+    const char *path = NULL, *coll_path = NULL, *root_path = NULL;
+    int json = 0;
+    int64_t now = (int64_t)time(NULL);
+    ratls_policy *pol = ratls_policy_new();
+    unsigned flags = 0;
+    int rc = EXIT_USAGE;
+    uint8_t *qbuf = NULL, *cbuf = NULL, *rbuf = NULL;
+    size_t qlen = 0, clen = 0, rlen = 0;
+    ratls_collateral *coll = NULL;
+    ratls_verifier *v = NULL;
+    ratls_evidence *ev = NULL;
+    ratls_result *res = NULL;
+    if (!pol)
+        return EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--collateral") == 0 && val) {
+            coll_path = val;
+            i++;
+        } else if (strcmp(a, "--at") == 0 && val) {
+            if (cli_parse_time(val, &now)) {
+                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+                goto out;
+            }
+            i++;
+        } else if (strcmp(a, "--allow-status") == 0 && val) {
+            /* the accepted set is UpToDate plus the statuses named */
+            if (ratls_policy_set_tcb_statuses(pol, val) != RATLS_OK ||
+                ratls_policy_allow_tcb_status(pol, "UpToDate") != RATLS_OK) {
+                fprintf(stderr, "ratls: unknown TCB status in \"%s\"\n", val);
+                goto out;
+            }
+            i++;
+        } else if (strcmp(a, "--deny-advisory") == 0 && val) {
+            if (ratls_policy_deny_advisory(pol, val) != RATLS_OK)
+                goto out;
+            i++;
+        } else if (strcmp(a, "--allow-advisory") == 0 && val) {
+            if (ratls_policy_allow_advisory(pol, val) != RATLS_OK)
+                goto out;
+            i++;
+        } else if (strcmp(a, "--allow-debug-insecure") == 0) {
+            flags |= RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE;
+        } else if (strcmp(a, "--allow-sept-ve-insecure") == 0) {
+            flags |= RATLS_POLICY_ALLOW_SEPT_VE_ENABLED_INSECURE;
+        } else if (strcmp(a, "--allow-mrservicetd") == 0) {
+            flags |= RATLS_POLICY_ALLOW_MRSERVICETD;
+        } else if (strcmp(a, "--insecure-test-root") == 0 && val) {
+            root_path = val;
+            i++;
+        } else if (a[0] != '-' && !path) {
+            path = a;
+        } else {
+            usage_quote();
+            goto out;
+        }
+    }
+    ratls_policy_set_flags(pol, flags);
+    if (!path || !coll_path) {
+        if (path && !coll_path)
+            fprintf(stderr, "ratls: --collateral FILE is required (fetching collateral is not built yet)\n");
+        usage_quote();
+        goto out;
+    }
+    if (cli_read_quote(path, &qbuf, &qlen) || cli_read_file(coll_path, 1u << 20, &cbuf, &clen))
+        goto out;
+    if (root_path && cli_read_file(root_path, 1u << 16, &rbuf, &rlen))
+        goto out;
+    v = ratls_verifier_new();
+    ev = ratls_evidence_new();
+    if (!v || !ev)
+        goto out;
+    if (rbuf && ratls_verifier_set_tdx_root_insecure(v, rbuf, rlen) != RATLS_OK) {
+        fprintf(stderr, "ratls: %s is not a certificate\n", root_path);
+        goto out;
+    }
+    if (root_path && !json)
+        fprintf(stderr, "ratls: WARNING: trusting the INSECURE test root %s instead of Intel's\n", root_path);
+    char err[512] = "";
+    ratls_status s = ratls_collateral_from_json(cbuf, clen, &coll, err, sizeof err);
+    if (s) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "collateral %s: %s", coll_path, err[0] ? err : ratls_status_str(s));
+        if (json)
+            cli_print_error_json(msg);
+        else
+            printf("Verdict:     NOT VERIFIED — %s\n", msg);
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    if (ratls_evidence_set_tdx_quote(ev, qbuf, qlen) != RATLS_OK) {
+        fprintf(stderr, "ratls: %s: quote is empty or too large\n", path);
+        goto out;
+    }
+    s = ratls_verify(v, ev, coll, pol, now, &res);
+    if (!res) {
+        fprintf(stderr, "ratls: verification could not run: %s\n", ratls_status_str(s));
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    if (json) {
+        cli_print_json(res, now);
+    } else {
+        char title[600];
+        snprintf(title, sizeof title, "ratls quote verify %s", path);
+        cli_print_checklist(res, title, now);
+    }
+    rc = s == RATLS_OK && ratls_result_verified(res) ? EXIT_VERIFIED : EXIT_REJECTED;
+out:
+    free(qbuf);
+    free(cbuf);
+    free(rbuf);
+    ratls_result_free(res);
+    ratls_evidence_free(ev);
+    ratls_verifier_free(v);
+    ratls_collateral_free(coll);
+    ratls_policy_free(pol);
+    return rc;
+}
+
+int cmd_quote(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage_quote();
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "show") == 0)
+        return quote_show(argc - 1, argv + 1);
+    if (strcmp(argv[0], "verify") == 0)
+        return quote_verify(argc - 1, argv + 1);
+    usage_quote();
+    return EXIT_USAGE;
+}

@@ -1,0 +1,42 @@
+/* ratls — prove a server runs in a TEE before talking to it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "ratls %s — remote attestation for TLS servers in Intel TDX / AMD SEV-SNP\n\n"
+            "usage:\n"
+            "  ratls quote show QUOTE [--json]\n"
+            "  ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2] [--json]\n"
+            "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
+            "  ratls demo [--json]\n\n"
+            "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
+            ratls_version());
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage();
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "quote") == 0)
+        return cmd_quote(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sim") == 0)
+        return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(argv[1], "demo") == 0)
+        return cmd_demo(argc - 2, argv + 2);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("ratls %s\n", ratls_version());
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage();
+        return 0;
+    }
+    usage();
+    return EXIT_USAGE;
+}

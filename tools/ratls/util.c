@@ -1,0 +1,189 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "ratls: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = 0, c = 4096;
+    uint8_t *b = malloc(c);
+    while (b) {
+        if (n == c) {
+            if (c >= cap) {
+                fprintf(stderr, "ratls: %s is larger than %zu bytes\n", path, cap);
+                free(b);
+                fclose(f);
+                return -1;
+            }
+            c *= 2;
+            uint8_t *nb = realloc(b, c + 1);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+        }
+        size_t r = fread(b + n, 1, c - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!b || bad) {
+        fprintf(stderr, "ratls: cannot read %s\n", path);
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+int cli_read_quote(const char *path, uint8_t **out, size_t *len)
+{
+    uint8_t *raw;
+    size_t n;
+    if (cli_read_file(path, 4u * RATLS_TDX_MAX_QUOTE_LEN, &raw, &n))
+        return -1;
+    /* Binary quotes start with version 4 or 5 (a little-endian u16): bytes
+     * that are never ASCII hex digits. Anything else must be hex text. */
+    if (n >= 2 && (raw[0] == 4 || raw[0] == 5) && raw[1] == 0) {
+        *out = raw;
+        *len = n;
+        return 0;
+    }
+    uint8_t *bin;
+    size_t bl;
+    if (ratls_hex_decode_relaxed((const char *)raw, n, &bin, &bl) != RATLS_OK) {
+        fprintf(stderr, "ratls: %s is neither a binary quote nor hex\n", path);
+        free(raw);
+        return -1;
+    }
+    free(raw);
+    *out = bin;
+    *len = bl;
+    return 0;
+}
+
+int cli_write_file(const char *path, const void *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, len, f) != len) {
+        fprintf(stderr, "ratls: cannot write %s: %s\n", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "ratls: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_time(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static void fmt_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
+{
+    char t[32];
+    fmt_time(now, t);
+    printf("%s (at %s)\n", title, t);
+    size_t n = ratls_result_check_count(r);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id;
+        if (ratls_result_check(r, i, &id, NULL, NULL) == RATLS_OK && strlen(id) > w)
+            w = strlen(id);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *id, *detail;
+        ratls_check_outcome o;
+        if (ratls_result_check(r, i, &id, &o, &detail) != RATLS_OK)
+            continue;
+        const char *tag = o == RATLS_CHECK_PASS ? "pass" : o == RATLS_CHECK_FAIL ? "FAIL" : "skip";
+        printf("  [%s] %-*s  %s\n", tag, (int)w, id, detail);
+    }
+    const char *ts = ratls_result_tcb_status(r);
+    printf("TCB status:  %s\n", ts ? ts : "(not evaluated)");
+    size_t na = ratls_result_advisory_count(r);
+    printf("Advisories:  ");
+    if (!na)
+        printf("none");
+    for (size_t i = 0; i < na; i++)
+        printf("%s%s", i ? ", " : "", ratls_result_advisory(r, i));
+    printf("\n");
+    if (ratls_result_collateral_expiry(r)) {
+        char a[32], b[32];
+        fmt_time(ratls_result_collateral_valid_from(r), a);
+        fmt_time(ratls_result_collateral_expiry(r), b);
+        printf("Collateral:  valid %s .. %s\n", a, b);
+    }
+    if (ratls_result_used_insecure_root(r))
+        printf("WARNING:     verified against an INSECURE test root, not Intel's: this proves nothing about real hardware\n");
+    if (ratls_result_verified(r))
+        printf("Verdict:     VERIFIED\n");
+    else
+        printf("Verdict:     NOT VERIFIED — %s\n", ratls_result_error(r) ? ratls_result_error(r) : "unknown error");
+}
+
+void cli_print_json(const ratls_result *r, int64_t now)
+{
+    char *s = NULL;
+    if (ratls_result_to_json(r, &s) != RATLS_OK) {
+        cli_print_error_json("out of memory");
+        return;
+    }
+    json_error_t je;
+    json_t *o = json_loads(s, 0, &je);
+    ratls_free_string(s);
+    if (!o) {
+        cli_print_error_json("internal error");
+        return;
+    }
+    json_object_set_new(o, "verified_at", json_integer(now));
+    char *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (out)
+        printf("%s\n", out);
+    free(out);
+    json_decref(o);
+}
+
+void cli_print_error_json(const char *msg)
+{
+    json_t *o = json_pack("{s:b, s:n, s:[], s:[], s:s}", "verified", 0, "tcb_status", "advisory_ids", "checks",
+                          "error", msg);
+    char *out = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (out)
+        printf("%s\n", out);
+    free(out);
+    json_decref(o);
+}
