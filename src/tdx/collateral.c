@@ -444,7 +444,7 @@ ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_co
     }
     ratls_collateral *c = calloc(1, sizeof *c);
     ratls_status s = RATLS_ERR_NO_MEMORY;
-    size_t l_root, l_pck, l_ti, l_qe;
+    size_t l_root = 0, l_pck = 0, l_ti = 0, l_qe = 0;
     if (!c)
         goto fail;
     if ((s = take_str(o, "pck_crl_issuer_chain", &c->s_pck_crl_issuer_chain, NULL, 0, err, errlen)) ||

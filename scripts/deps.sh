@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the build and test dependencies from Debian when any is missing.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libssl-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
+      xxd python3)
+[ "${RATLS_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,149 @@
+/* Unit tests of the base layer: hex, base64, DER, time, status strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/der.h"
+#include "base/util.h"
+
+static void test_hex(void **state)
+{
+    (void)state;
+    uint8_t b[4];
+    assert_int_equal(hex_decode_exact("00fFa1", 6, b, 3), 0);
+    assert_int_equal(b[1], 0xff);
+    assert_int_not_equal(hex_decode_exact("00fFa", 5, b, 3), 0);
+    assert_int_not_equal(hex_decode_exact("0g", 2, b, 1), 0);
+    char out[9];
+    hex_encode((const uint8_t *)"\x01\xab", 2, out);
+    assert_string_equal(out, "01ab");
+    uint8_t *d;
+    size_t n;
+    assert_int_equal(ratls_hex_decode_relaxed(" 0x0a0B\n cc ", 12, &d, &n), RATLS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(d[2], 0xcc);
+    free(d);
+    assert_int_not_equal(ratls_hex_decode_relaxed("0a0", 3, &d, &n), RATLS_OK);
+    assert_int_not_equal(ratls_hex_decode_relaxed("zz", 2, &d, &n), RATLS_OK);
+    assert_int_not_equal(ratls_hex_decode_relaxed("", 0, &d, &n), RATLS_OK);
+}
+
+static void test_b64(void **state)
+{
+    (void)state;
+    uint8_t out[16];
+    size_t n;
+    assert_int_equal(b64_decode("aGVsbG8=", 8, out, &n), 0);
+    assert_int_equal(n, 5);
+    assert_memory_equal(out, "hello", 5);
+    assert_int_equal(b64_decode("aGVsbA==", 8, out, &n), 0);
+    assert_int_equal(n, 4);
+    assert_int_not_equal(b64_decode("aGVsbG9=", 8, out, &n), 0); /* non-canonical tail bits */
+    assert_int_not_equal(b64_decode("aGV=bG8=", 8, out, &n), 0);  /* padding in the middle */
+    assert_int_not_equal(b64_decode("aGVsbG8", 7, out, &n), 0);
+    assert_int_not_equal(b64_decode("a===", 4, out, &n), 0);
+    assert_int_not_equal(b64_decode("aG*s", 4, out, &n), 0);
+}
+
+static void test_der(void **state)
+{
+    (void)state;
+    /* SEQUENCE { INTEGER 5, OID 1.2.840.113741.1.13.1 } */
+    const uint8_t seq[] = {0x30, 0x0e, 0x02, 0x01, 0x05, 0x06, 0x09, 0x2a, 0x86,
+                           0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+    der_t in = {seq, sizeof seq}, body, v;
+    uint64_t x;
+    assert_int_equal(der_read(&in, DER_SEQUENCE, &body), 0);
+    assert_int_equal(in.len, 0);
+    assert_int_equal(der_read(&body, DER_INTEGER, &v), 0);
+    assert_int_equal(der_uint(&v, 255, &x), 0);
+    assert_int_equal(x, 5);
+    assert_int_equal(der_read(&body, DER_OID, &v), 0);
+    assert_true(der_oid_equals(&v, "1.2.840.113741.1.13.1"));
+    assert_false(der_oid_equals(&v, "1.2.840.113741.1.13.2"));
+    /* wrong tag, overlong length, non-minimal length, negative and non-minimal integers */
+    der_t bad = {seq, sizeof seq};
+    assert_int_not_equal(der_read(&bad, DER_INTEGER, &v), 0);
+    const uint8_t longlen[] = {0x04, 0x81, 0x05, 1, 2, 3, 4, 5};
+    der_t l = {longlen, sizeof longlen};
+    assert_int_not_equal(der_read(&l, DER_OCTET_STRING, &v), 0);
+    const uint8_t shortin[] = {0x04, 0x05, 1, 2};
+    der_t s = {shortin, sizeof shortin};
+    assert_int_not_equal(der_read(&s, DER_OCTET_STRING, &v), 0);
+    const uint8_t neg[] = {0x80};
+    der_t nv = {neg, 1};
+    assert_int_not_equal(der_uint(&nv, 255, &x), 0);
+    const uint8_t nm[] = {0x00, 0x05};
+    der_t nmv = {nm, 2};
+    assert_int_not_equal(der_uint(&nmv, 255, &x), 0);
+    const uint8_t big[] = {0x01, 0x00};
+    der_t bv = {big, 2};
+    assert_int_not_equal(der_uint(&bv, 255, &x), 0);
+}
+
+static void test_time(void **state)
+{
+    (void)state;
+    int64_t t;
+    assert_int_equal(parse_iso8601_utc("2025-07-19T10:00:35Z", &t), 0);
+    assert_int_equal(t, 1752919235);
+    assert_int_equal(parse_iso8601_utc("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(parse_iso8601_utc("2024-02-29T23:59:59.123Z", &t), 0);
+    assert_int_not_equal(parse_iso8601_utc("2023-02-29T00:00:00Z", &t), 0);
+    assert_int_not_equal(parse_iso8601_utc("2025-07-19 10:00:35Z", &t), 0);
+    assert_int_not_equal(parse_iso8601_utc("2025-07-19T10:00:35", &t), 0);
+    assert_int_not_equal(parse_iso8601_utc("2025-07-19T10:00:35+01:00", &t), 0);
+    assert_int_not_equal(parse_iso8601_utc("2025-13-19T10:00:35Z", &t), 0);
+    char buf[32];
+    format_iso8601_utc(1752919235, buf);
+    assert_string_equal(buf, "2025-07-19T10:00:35Z");
+}
+
+static void test_status_strings(void **state)
+{
+    (void)state;
+    for (int s = 0; s < RATLS_STATUS_COUNT_; s++) {
+        assert_string_not_equal(ratls_status_name((ratls_status)s), "unknown_status");
+        assert_string_not_equal(ratls_status_str((ratls_status)s), "unknown status");
+        for (int k = 0; k < s; k++)
+            assert_string_not_equal(ratls_status_name((ratls_status)s), ratls_status_name((ratls_status)k));
+    }
+    assert_string_equal(ratls_status_name((ratls_status)9999), "unknown_status");
+}
+
+static void test_policy_strings(void **state)
+{
+    (void)state;
+    ratls_policy *p = ratls_policy_new();
+    assert_int_equal(ratls_policy_allow_tcb_status(p, "SWHardeningNeeded"), RATLS_OK);
+    assert_int_equal(ratls_policy_allow_tcb_status(p, "TDRelaunchAdvised"), RATLS_OK);
+    assert_int_equal(ratls_policy_allow_tcb_status(p, "uptodate"), RATLS_ERR_UNKNOWN_TCB_STATUS);
+    assert_int_equal(ratls_policy_allow_tcb_status(p, "TCB_NOT_SUPPORTED"), RATLS_ERR_UNKNOWN_TCB_STATUS);
+    assert_int_equal(ratls_policy_set_tcb_statuses(p, "UpToDate, OutOfDate"), RATLS_OK);
+    assert_int_equal(ratls_policy_set_tcb_statuses(p, "UpToDate,"), RATLS_ERR_UNKNOWN_TCB_STATUS);
+    assert_int_equal(ratls_policy_set_tcb_statuses(p, ""), RATLS_ERR_UNKNOWN_TCB_STATUS);
+    assert_int_equal(ratls_policy_set_tcb_statuses(p, "UpToDate,,OutOfDate"), RATLS_ERR_UNKNOWN_TCB_STATUS);
+    assert_int_equal(ratls_policy_deny_advisory(p, ""), RATLS_ERR_INVALID_ARGUMENT);
+    ratls_policy_free(p);
+    ratls_policy_free(NULL);
+    ratls_verifier_free(NULL);
+    ratls_result_free(NULL);
+    ratls_collateral_free(NULL);
+    ratls_evidence_free(NULL);
+    ratls_tdx_quote_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex),  cmocka_unit_test(test_b64),           cmocka_unit_test(test_der),
+        cmocka_unit_test(test_time), cmocka_unit_test(test_status_strings), cmocka_unit_test(test_policy_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# CLI contract: exit codes (0 verified, 1 rejected, 2 usage/unreadable), the
+# JSON shape of `quote verify --json`, hex and binary quote input.
+set -u
+RATLS="$1"
+VEC="${2:-}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+check() { # name expected-rc cmd...
+  local name="$1" want="$2"
+  shift 2
+  "$@" >"$T/out" 2>"$T/err"
+  local rc=$?
+  if [ "$rc" = "$want" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1))
+    echo "FAIL: $name: exit $rc, expected $want"
+    head -20 "$T/out" "$T/err"
+  fi
+}
+json_has() { # name file python-expression
+  if /usr/bin/python3 -c "import json,sys; d=json.load(open('$2')); sys.exit(0 if ($3) else 1)"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $1"
+    head -40 "$2"
+  fi
+}
+
+# --- simulated evidence (always runs) ---
+NOW=1760000000
+check "sim generate" 0 "$RATLS" sim generate --out "$T/sim" --at $NOW
+check "sim verify" 0 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem"
+grep -q "Verdict:     VERIFIED" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: checklist verdict line"; }
+check "sim verify json" 0 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem" --json
+cp "$T/out" "$T/ok.json"
+json_has "json shape" "$T/ok.json" "d['verified'] is True and d['tcb_status']=='UpToDate' and d['advisory_ids']==[] and d['error'] is None and all(set(c)>={'id','result','detail'} for c in d['checks']) and len(d['checks'])>=15"
+check "sim without test root" 1 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $NOW --json
+json_has "untrusted root error" "$T/out" "d['verified'] is False and 'not the pinned Intel SGX Root CA' in d['error']"
+check "sim expired" 1 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $((NOW + 90 * 86400)) --insecure-test-root "$T/sim/root.pem"
+check "hex quote" 0 bash -c "xxd -p '$T/sim/quote.bin' | sed '1s/^/0x/' > '$T/q.hex' && '$RATLS' quote verify '$T/q.hex' --collateral '$T/sim/collateral.json' --at $NOW --insecure-test-root '$T/sim/root.pem'"
+check "quote show" 0 "$RATLS" quote show "$T/sim/quote.bin"
+check "quote show json" 0 "$RATLS" quote show "$T/sim/quote.bin" --json
+json_has "show json" "$T/out" "d['header']['version']==4 and len(d['signature_data']['pck_chain'])==3"
+for sc in debug-td out-of-date revoked-pck expired-tcb-info; do
+  check "sim $sc generate" 0 "$RATLS" sim generate --out "$T/$sc" --scenario $sc --at $NOW
+  check "sim $sc rejected" 1 "$RATLS" quote verify "$T/$sc/quote.bin" --collateral "$T/$sc/collateral.json" --at $NOW --insecure-test-root "$T/$sc/root.pem" --json
+done
+check "out-of-date rejected" 1 "$RATLS" quote verify "$T/out-of-date/quote.bin" --collateral "$T/out-of-date/collateral.json" --at $NOW --insecure-test-root "$T/out-of-date/root.pem" --json
+json_has "tcb_status present on rejection" "$T/out" "d['tcb_status']=='OutOfDate' and d['verified'] is False and 'tdx.tcb' in d['error']"
+check "out-of-date accepted with --allow-status" 0 "$RATLS" quote verify "$T/out-of-date/quote.bin" --collateral "$T/out-of-date/collateral.json" --at $NOW --insecure-test-root "$T/out-of-date/root.pem" --allow-status OutOfDate --json
+json_has "allow-status result" "$T/out" "d['tcb_status']=='OutOfDate' and d['verified'] is True"
+check "debug accepted with insecure switch" 0 "$RATLS" quote verify "$T/debug-td/quote.bin" --collateral "$T/debug-td/collateral.json" --at $NOW --insecure-test-root "$T/debug-td/root.pem" --allow-debug-insecure
+check "td15 generate" 0 "$RATLS" sim generate --out "$T/td15" --scenario td15 --at $NOW
+check "td15 verify" 0 "$RATLS" quote verify "$T/td15/quote.bin" --collateral "$T/td15/collateral.json" --at $NOW --insecure-test-root "$T/td15/root.pem"
+
+# --- usage errors and unreadable input: exit 2 ---
+check "no args" 2 "$RATLS"
+check "unknown command" 2 "$RATLS" frobnicate
+check "missing collateral" 2 "$RATLS" quote verify "$T/sim/quote.bin"
+check "missing file" 2 "$RATLS" quote verify "$T/nope" --collateral "$T/sim/collateral.json"
+check "bad --at" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at yesterday
+check "bad status" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --allow-status Fine
+echo "this is not hex" >"$T/junk"
+check "junk quote" 2 "$RATLS" quote verify "$T/junk" --collateral "$T/sim/collateral.json"
+# malformed but readable: not verified (1)
+echo '{"tcb_info": 5}' >"$T/badcoll.json"
+check "malformed collateral" 1 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/badcoll.json" --json
+json_has "malformed collateral json" "$T/out" "d['verified'] is False and d['error']"
+head -c 100 "$T/sim/quote.bin" >"$T/short.bin"
+check "truncated quote" 1 "$RATLS" quote verify "$T/short.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem" --json
+json_has "truncated quote json" "$T/out" "d['verified'] is False and d['status']=='quote_truncated'"
+
+# --- real vectors (skipped when ../shared is absent) ---
+if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
+  check "real uptodate" 0 "$RATLS" quote verify "$VEC/tdx/dcap-qvl/tdx_quote" --collateral "$VEC/tdx/dcap-qvl/tdx_quote_collateral.json" --at 1752919234 --json
+  json_has "real json" "$T/out" "d['verified'] and d['tcb_status']=='UpToDate'"
+  check "real hex 0x" 1 "$RATLS" quote verify "$VEC/tdx/dcap-qvl/tdx-quote.hex" --collateral "$VEC/tdx/dcap-qvl/tdx_quote_collateral.json" --at 1751328000 --json
+  json_has "real not supported" "$T/out" "d['tcb_status']=='TCB_NOT_SUPPORTED' and not d['verified']"
+  check "real outdated allowed still unsupported" 1 "$RATLS" quote verify "$VEC/tdx/dcap-qvl/tdx_quote_outdated" --collateral "$VEC/tdx/dcap-qvl/tdx_quote_outdated_collateral.json" --at 1772400000 --allow-status OutOfDate
+else
+  echo "SKIP: shared vectors not found; real-vector CLI checks skipped"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

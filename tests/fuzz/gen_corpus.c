@@ -1,0 +1,459 @@
+/*
+ * Writes the fuzz targets' seed corpus from the project's own test PKI
+ * (never from third-party vectors):
+ *
+ *   gen_corpus DIR   ->  DIR/quote/  DIR/collateral/  DIR/sgx_ext/  DIR/pem_chain/
+ *
+ * Scenario outputs come from fuzz_generate(), the same deterministic test PKI
+ * the targets build their fixtures from, so the seed quotes chain to the
+ * fuzz_quote fixture's root and the seed collaterals verify the fuzz_collateral
+ * fixture's quote. Hand-made edge cases (empty, truncated, huge declared
+ * lengths, wrong types) are derived from those outputs. Identical seeds are
+ * written once. Existing files are overwritten, never deleted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "base/reader.h"
+#include "fuzz_common.h"
+#include "tdx/quote.h"
+
+#define MAX_SEEDS 64
+
+typedef struct seed_dir {
+    const char *name;
+    size_t max_len;
+    uint8_t *data[MAX_SEEDS]; /* what was written, to skip duplicates */
+    size_t len[MAX_SEEDS];
+    size_t n;
+} seed_dir;
+
+static seed_dir g_quote = {.name = "quote", .max_len = FUZZ_MAX_LEN_QUOTE};
+static seed_dir g_coll = {.name = "collateral", .max_len = FUZZ_MAX_LEN_COLLATERAL};
+static seed_dir g_ext = {.name = "sgx_ext", .max_len = FUZZ_MAX_LEN_SGX_EXT};
+static seed_dir g_pem = {.name = "pem_chain", .max_len = FUZZ_MAX_LEN_PEM_CHAIN};
+static const char *g_out;
+static int g_errors;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "gen_corpus: %s\n", what);
+    exit(1);
+}
+
+static void make_dir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "gen_corpus: mkdir %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+}
+
+static void seed(seed_dir *d, const char *name, const void *data, size_t len)
+{
+    if (len > d->max_len) {
+        fprintf(stderr, "gen_corpus: %s/%s is %zu bytes, over the target's %zu-byte cap\n", d->name, name, len,
+                d->max_len);
+        g_errors++;
+        return;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        if (d->len[i] == len && memcmp(d->data[i], data, len) == 0)
+            return; /* e.g. the collateral of a scenario that only changes the quote */
+    if (d->n == MAX_SEEDS)
+        die("too many seeds");
+    d->data[d->n] = malloc(len ? len : 1);
+    if (!d->data[d->n])
+        die("out of memory");
+    if (len)
+        memcpy(d->data[d->n], data, len);
+    d->len[d->n++] = len;
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/%s", g_out, d->name, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
+        fprintf(stderr, "gen_corpus: cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+static void seed_str(seed_dir *d, const char *name, const char *s) { seed(d, name, s, strlen(s)); }
+
+static void free_dir(seed_dir *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->data[i]);
+    d->n = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Quotes                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Offsets in a v4 quote (TD 1.0 body), checked against the parser below. */
+#define Q_SIG_DATA_LEN (TDX_HEADER_LEN + TDX_BODY10_LEN) /* 632 */
+#define Q_CERT_TYPE (Q_SIG_DATA_LEN + 4 + 64 + 64)       /* 764 */
+#define Q_CERT_SIZE (Q_CERT_TYPE + 2)                     /* 766 */
+#define Q_QE_REPORT (Q_CERT_SIZE + 4)                     /* 770 */
+#define Q_QE_AUTH_LEN (Q_QE_REPORT + SGX_REPORT_BODY_LEN + 64) /* 1218 */
+
+typedef struct quote_layout {
+    size_t inner_type; /* offset of the inner certification data type (5) */
+    size_t pem;        /* offset of the PEM chain */
+    size_t pem_len;
+} quote_layout;
+
+static quote_layout v4_layout(const uint8_t *q, size_t len)
+{
+    ratls_tdx_quote *pq = NULL;
+    if (ratls_tdx_quote_parse(q, len, &pq, NULL, 0) != RATLS_OK || pq->version != 4)
+        die("the v4 scenario quote does not parse");
+    quote_layout l;
+    l.inner_type = Q_QE_AUTH_LEN + 2 + pq->qe_auth_len;
+    l.pem = l.inner_type + 6;
+    l.pem_len = pq->pem_len;
+    if (le32(q + Q_SIG_DATA_LEN) != pq->sig_data_len || le16(q + Q_CERT_TYPE) != 6 ||
+        le32(q + Q_CERT_SIZE) != pq->cert_data_size || le16(q + Q_QE_AUTH_LEN) != pq->qe_auth_len ||
+        le16(q + l.inner_type) != 5 || le32(q + l.inner_type + 2) != pq->pem_len || pq->pem != q + l.pem)
+        die("the v4 quote layout is not what gen_corpus expects");
+    ratls_tdx_quote_free(pq);
+    return l;
+}
+
+/* A copy of the v4 quote with one little-endian field overwritten. */
+static void seed_patched(const char *name, const uint8_t *q, size_t len, size_t off, uint32_t v, int width)
+{
+    uint8_t *c = malloc(len);
+    if (!c)
+        die("out of memory");
+    memcpy(c, q, len);
+    if (width == 2)
+        put_le16(c + off, (uint16_t)v);
+    else
+        put_le32(c + off, v);
+    seed(&g_quote, name, c, len);
+    free(c);
+}
+
+/* The v4 quote with its PEM chain replaced (the three lengths fixed up). */
+static void seed_with_pem(const char *name, const uint8_t *q, size_t len, const quote_layout *l, const void *pem,
+                          size_t pem_len)
+{
+    size_t head = l->pem, tail = len - (l->pem + l->pem_len);
+    size_t n = head + pem_len + tail;
+    uint8_t *c = malloc(n);
+    if (!c)
+        die("out of memory");
+    memcpy(c, q, head);
+    memcpy(c + head, pem, pem_len);
+    memcpy(c + head + pem_len, q + l->pem + l->pem_len, tail);
+    long d = (long)pem_len - (long)l->pem_len;
+    put_le32(c + Q_SIG_DATA_LEN, (uint32_t)((long)le32(q + Q_SIG_DATA_LEN) + d));
+    put_le32(c + Q_CERT_SIZE, (uint32_t)((long)le32(q + Q_CERT_SIZE) + d));
+    put_le32(c + l->inner_type + 2, (uint32_t)pem_len);
+    seed(&g_quote, name, c, n);
+    free(c);
+}
+
+static void quote_edge_cases(const tp_output *v4, const tp_output *v5)
+{
+    const uint8_t *q = v4->quote;
+    size_t len = v4->quote_len;
+    quote_layout l = v4_layout(q, len);
+
+    seed(&g_quote, "edge_empty", q, 0);
+    seed(&g_quote, "edge_header_only", q, TDX_HEADER_LEN);
+    seed(&g_quote, "edge_truncated_body", q, TDX_HEADER_LEN + 300);
+    seed(&g_quote, "edge_truncated_sig_data", q, len - 100);
+    seed_patched("edge_huge_sig_data_len", q, len, Q_SIG_DATA_LEN, 0xFFFFFFFFu, 4);
+    seed_patched("edge_huge_cert_data_size", q, len, Q_CERT_SIZE, 0xFFFFFFF0u, 4);
+    seed_patched("edge_huge_qe_auth_len", q, len, Q_QE_AUTH_LEN, 0xFFFFu, 2);
+    seed_patched("edge_huge_pem_len", q, len, l.inner_type + 2, 0x00100000u, 4);
+    seed_patched("edge_cert_data_type_5", q, len, Q_CERT_TYPE, 5, 2);
+    seed_patched("edge_inner_type_4", q, len, l.inner_type, 4, 2);
+    seed_patched("edge_version_3", q, len, 0, 3, 2);
+
+    /* v5 descriptor: an SGX body type, and a TD 1.5 type with the 1.0 size */
+    uint8_t *c = malloc(v5->quote_len);
+    if (!c)
+        die("out of memory");
+    memcpy(c, v5->quote, v5->quote_len);
+    put_le16(c + TDX_HEADER_LEN, 1);
+    seed(&g_quote, "edge_v5_body_type_1", c, v5->quote_len);
+    put_le16(c + TDX_HEADER_LEN, 3);
+    seed(&g_quote, "edge_v5_body_size_mismatch", c, v5->quote_len);
+    free(c);
+
+    /* PCK chain of two certificates (the root left out) */
+    const char *pem = (const char *)q + l.pem;
+    const char *third = pem;
+    for (int k = 0; k < 3 && third; k++)
+        third = strstr(k ? third + 1 : third, "-----BEGIN");
+    if (!third)
+        die("the quote's PCK chain has fewer than 3 certificates");
+    seed_with_pem("edge_chain_two_certs", q, len, &l, pem, (size_t)(third - pem));
+    seed_with_pem("edge_chain_garbage", q, len, &l, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                  58);
+
+    /* The start of the quote as a hex text file (0x prefix, spaces, line breaks). */
+    char hex[2 + 2 * 512 + 512 / 4 + 1];
+    size_t h = 0;
+    hex[h++] = '0';
+    hex[h++] = 'x';
+    for (size_t i = 0; i < 512; i++) {
+        h += (size_t)snprintf(hex + h, sizeof hex - h, "%02x", q[i]);
+        hex[h++] = i % 32 == 31 ? '\n' : i % 4 == 3 ? ' ' : '\t';
+        if (hex[h - 1] == '\t')
+            h--;
+    }
+    hex[h] = '\0';
+    seed_str(&g_quote, "edge_hex_text", hex);
+}
+
+/* ------------------------------------------------------------------ */
+/* SGX extension and PEM chains (from the quote's PCK leaf)             */
+/* ------------------------------------------------------------------ */
+
+static void pck_chain(const tp_output *o, const uint8_t **pem, size_t *pem_len, ratls_tdx_quote **pq)
+{
+    if (ratls_tdx_quote_parse(o->quote, o->quote_len, pq, NULL, 0) != RATLS_OK)
+        die("a scenario quote does not parse");
+    *pem = (*pq)->pem;
+    *pem_len = (*pq)->pem_len;
+}
+
+static void seed_sgx_ext(const char *name, const tp_output *o)
+{
+    const uint8_t *pem;
+    size_t pem_len;
+    ratls_tdx_quote *pq = NULL;
+    pck_chain(o, &pem, &pem_len, &pq);
+    BIO *b = BIO_new_mem_buf(pem, (int)pem_len);
+    X509 *leaf = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    ASN1_OBJECT *oid = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+    int idx = leaf && oid ? X509_get_ext_by_OBJ(leaf, oid, -1) : -1;
+    if (idx < 0)
+        die("the PCK leaf has no SGX extension");
+    const ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, idx));
+    seed(&g_ext, name, ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os));
+    ASN1_OBJECT_free(oid);
+    X509_free(leaf);
+    BIO_free(b);
+    ratls_tdx_quote_free(pq);
+}
+
+static void sgx_ext_edge_cases(void)
+{
+    static const uint8_t empty_seq[] = {0x30, 0x00};
+    static const uint8_t long_form_short[] = {0x30, 0x81, 0x05, 0x04, 0x03, 0x01, 0x02, 0x03};
+    static const uint8_t huge_len[] = {0x30, 0x83, 0xFF, 0xFF, 0xFF, 0x30, 0x00};
+    /* one entry: SEQUENCE { OID 1.2.840.113741.1.13.1.1, OCTET STRING (16) } */
+    static const uint8_t ppid_only[] = {0x30, 0x1F, 0x30, 0x1D, 0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF8,
+                                        0x4D, 0x01, 0x0D, 0x01, 0x01, 0x04, 0x0F, 0, 1, 2, 3, 4, 5, 6, 7,
+                                        8, 9, 10, 11, 12, 13, 14};
+    seed(&g_ext, "edge_empty", empty_seq, 0);
+    seed(&g_ext, "edge_empty_sequence", empty_seq, sizeof empty_seq);
+    seed(&g_ext, "edge_non_minimal_length", long_form_short, sizeof long_form_short);
+    seed(&g_ext, "edge_huge_length", huge_len, sizeof huge_len);
+    seed(&g_ext, "edge_ppid_short", ppid_only, sizeof ppid_only);
+    /* the Platform-CA extension cut one byte short, and with a trailing byte */
+    if (g_ext.n == 0)
+        die("no SGX extension seed");
+    uint8_t buf[FUZZ_MAX_LEN_SGX_EXT];
+    size_t n = g_ext.len[0];
+    if (n + 1 > sizeof buf)
+        die("SGX extension too large");
+    memcpy(buf, g_ext.data[0], n);
+    seed(&g_ext, "edge_platform_truncated", buf, n - 1);
+    buf[n] = 0x00;
+    seed(&g_ext, "edge_platform_trailing_byte", buf, n + 1);
+}
+
+static void pem_edge_cases(const tp_output *o)
+{
+    seed_str(&g_pem, "edge_empty", "");
+    seed_str(&g_pem, "edge_whitespace", " \r\n\t\n");
+    seed_str(&g_pem, "edge_no_end", "-----BEGIN CERTIFICATE-----\nMIIB\n");
+    seed_str(&g_pem, "edge_bad_base64", "-----BEGIN CERTIFICATE-----\nMII*AAAA\n-----END CERTIFICATE-----\n");
+    seed_str(&g_pem, "edge_bad_padding", "-----BEGIN CERTIFICATE-----\nMIB=\n-----END CERTIFICATE-----\n");
+    seed_str(&g_pem, "edge_not_a_cert", "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n");
+    seed_str(&g_pem, "edge_other_label", "-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n");
+    seed_str(&g_pem, "root", o->root_pem);
+
+    /* nine certificates: one more than the targets allow */
+    size_t one = strlen(o->root_pem), n = 0;
+    char *nine = malloc(9 * one + 1);
+    if (!nine)
+        die("out of memory");
+    for (int i = 0; i < 9; i++, n += one)
+        memcpy(nine + n, o->root_pem, one);
+    nine[n] = '\0';
+    seed_str(&g_pem, "edge_nine_certs", nine);
+    free(nine);
+
+    /* CRLF line ends and a trailing NUL */
+    char *crlf = malloc(2 * one + 2);
+    if (!crlf)
+        die("out of memory");
+    n = 0;
+    for (const char *p = o->root_pem; *p; p++) {
+        if (*p == '\n')
+            crlf[n++] = '\r';
+        crlf[n++] = *p;
+    }
+    crlf[n++] = '\0';
+    seed(&g_pem, "root_crlf_nul", crlf, n);
+    free(crlf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Collateral                                                           */
+/* ------------------------------------------------------------------ */
+
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    size_t fl = strlen(from), tl = strlen(to), count = 0;
+    for (const char *p = s; (p = strstr(p, from)) != NULL; p += fl)
+        count++;
+    char *out = malloc(strlen(s) + count * (tl > fl ? tl - fl : 0) + 1);
+    if (!out)
+        die("out of memory");
+    char *w = out;
+    for (const char *p = s;;) {
+        const char *m = strstr(p, from);
+        if (!m) {
+            strcpy(w, p);
+            break;
+        }
+        memcpy(w, p, (size_t)(m - p));
+        w += m - p;
+        memcpy(w, to, tl);
+        w += tl;
+        p = m + fl;
+    }
+    return out;
+}
+
+static void collateral_edge_cases(const tp_output *o)
+{
+    seed_str(&g_coll, "edge_empty", "");
+    seed_str(&g_coll, "edge_empty_object", "{}");
+    seed_str(&g_coll, "edge_array", "[{\"tcb_info\":\"{}\"}]");
+    seed_str(&g_coll, "edge_truncated", "{\"pck_crl_issuer_chain\":\"-----BEGIN");
+
+    json_error_t je;
+    json_t *c = json_loads(o->collateral_json, 0, &je);
+    if (!c)
+        die("the scenario collateral is not JSON");
+    /* with the optional pck_certificate_chain, from the quote */
+    const uint8_t *pem;
+    size_t pem_len;
+    ratls_tdx_quote *pq = NULL;
+    pck_chain(o, &pem, &pem_len, &pq);
+    while (pem_len && pem[pem_len - 1] == 0)
+        pem_len--;
+    json_t *with = json_deep_copy(c);
+    json_object_set_new(with, "pck_certificate_chain", json_stringn((const char *)pem, pem_len));
+    char *s = json_dumps(with, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    if (!s)
+        die("json_dumps failed");
+    seed_str(&g_coll, "with_pck_certificate_chain", s);
+    free(s);
+    json_decref(with);
+    ratls_tdx_quote_free(pq);
+
+    /* a field of the wrong type */
+    json_t *wrong = json_deep_copy(c);
+    json_object_set_new(wrong, "tcb_info", json_integer(3));
+    s = json_dumps(wrong, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    if (!s)
+        die("json_dumps failed");
+    seed_str(&g_coll, "edge_tcb_info_not_string", s);
+    free(s);
+    json_decref(wrong);
+    json_decref(c);
+
+    /* an unknown tcbStatus (inside the signed texts: parses, then fails) */
+    s = replace_all(o->collateral_json, "OutOfDate", "OutOfBounds");
+    seed_str(&g_coll, "edge_unknown_status", s);
+    free(s);
+    /* a QE Identity of an unsupported version (its text is escaped in the JSON) */
+    s = replace_all(o->collateral_json, "\\\"version\\\":2", "\\\"version\\\":1");
+    seed_str(&g_coll, "edge_qe_identity_version_1", s);
+    free(s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+        return 2;
+    }
+    g_out = argv[1];
+    seed_dir *dirs[] = {&g_quote, &g_coll, &g_ext, &g_pem};
+    make_dir(g_out);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", g_out, dirs[i]->name);
+        make_dir(path);
+    }
+
+    tp_output out[FZ_SCENARIO_COUNT_];
+    for (int sc = 0; sc < FZ_SCENARIO_COUNT_; sc++)
+        if (fuzz_generate((fuzz_scenario)sc, &out[sc]) != 0)
+            die("fuzz_generate failed");
+
+    for (int sc = 0; sc < FZ_SCENARIO_COUNT_; sc++) {
+        const char *name = fuzz_scenario_name((fuzz_scenario)sc);
+        seed(&g_quote, name, out[sc].quote, out[sc].quote_len);
+        seed_str(&g_coll, name, out[sc].collateral_json);
+    }
+    quote_edge_cases(&out[FZ_V4], &out[FZ_V5_TD10]);
+
+    seed_sgx_ext("platform", &out[FZ_V4]);
+    seed_sgx_ext("processor", &out[FZ_PROCESSOR_CA]);
+    sgx_ext_edge_cases();
+
+    const uint8_t *pem;
+    size_t pem_len;
+    ratls_tdx_quote *pq = NULL;
+    pck_chain(&out[FZ_V4], &pem, &pem_len, &pq);
+    seed(&g_pem, "quote_pck_chain", pem, pem_len);
+    ratls_tdx_quote_free(pq);
+    pck_chain(&out[FZ_PROCESSOR_CA], &pem, &pem_len, &pq);
+    seed(&g_pem, "quote_pck_chain_processor", pem, pem_len);
+    ratls_tdx_quote_free(pq);
+    json_t *c = json_loads(out[FZ_V4].collateral_json, 0, NULL);
+    const char *crl_chain = json_string_value(json_object_get(c, "pck_crl_issuer_chain"));
+    if (!crl_chain)
+        die("the collateral has no pck_crl_issuer_chain");
+    seed_str(&g_pem, "pck_crl_issuer_chain", crl_chain);
+    json_decref(c);
+    pem_edge_cases(&out[FZ_V4]);
+
+    collateral_edge_cases(&out[FZ_V4]);
+
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        size_t bytes = 0;
+        for (size_t k = 0; k < dirs[i]->n; k++)
+            bytes += dirs[i]->len[k];
+        printf("%-11s %2zu seeds, %6zu bytes\n", dirs[i]->name, dirs[i]->n, bytes);
+        total += dirs[i]->n;
+        free_dir(dirs[i]);
+    }
+    printf("total       %2zu seeds\n", total);
+    for (int sc = 0; sc < FZ_SCENARIO_COUNT_; sc++)
+        tp_output_free(&out[sc]);
+    return g_errors ? 1 : 0;
+}
