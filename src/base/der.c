@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "base/der.h"
+#include "base/util.h"
 
 int der_read(der_t *in, uint8_t tag, der_t *val)
 {
@@ -80,4 +81,68 @@ int der_oid_equals(const der_t *val, const char *dotted)
         }
     }
     return val->len == n && memcmp(val->p, enc, n) == 0;
+}
+
+int der_read_tlv(der_t *in, uint8_t *tag, der_t *val, der_t *tlv)
+{
+    if (in->len < 2)
+        return -1;
+    uint8_t t = in->p[0];
+    /* multi-byte tags never occur in the structures we read */
+    if ((t & 0x1f) == 0x1f)
+        return -1;
+    const uint8_t *start = in->p;
+    if (der_read(in, t, val) != 0)
+        return -1;
+    *tag = t;
+    if (tlv) {
+        tlv->p = start;
+        tlv->len = (size_t)(in->p - start);
+    }
+    return 0;
+}
+
+int der_peek(const der_t *in) { return in->len ? in->p[0] : -1; }
+
+static int dd(const uint8_t *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+int der_time(uint8_t tag, const der_t *val, int64_t *out)
+{
+    const uint8_t *p = val->p;
+    int year;
+    if (tag == DER_UTCTIME) {
+        if (val->len != 13 || p[12] != 'Z')
+            return -1;
+        int yy = dd(p, 2);
+        if (yy < 0)
+            return -1;
+        year = yy < 50 ? 2000 + yy : 1900 + yy; /* RFC 5280 4.1.2.5.1 */
+        p += 2;
+    } else if (tag == DER_GENTIME) {
+        if (val->len != 15 || p[14] != 'Z')
+            return -1;
+        year = dd(p, 4);
+        if (year < 0)
+            return -1;
+        p += 4;
+    } else {
+        return -1;
+    }
+    int mon = dd(p, 2), day = dd(p + 2, 2), h = dd(p + 4, 2), mi = dd(p + 6, 2), s = dd(p + 8, 2);
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+        return -1;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (day > mdays[mon - 1] || (mon == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)))
+        return -1;
+    *out = utc_from_fields(year, mon, day, h, mi, s);
+    return 0;
 }

@@ -25,4 +25,21 @@ int der_uint(const der_t *val, uint64_t max, uint64_t *out);
 /* Encoded OID contents compared with a dotted string ("1.2.840..."). */
 int der_oid_equals(const der_t *val, const char *dotted);
 
+
+#define DER_BIT_STRING 0x03
+#define DER_NULL 0x05
+#define DER_UTF8 0x0c
+#define DER_PRINTABLE 0x13
+#define DER_IA5 0x16
+#define DER_UTCTIME 0x17
+#define DER_GENTIME 0x18
+#define DER_SET 0x31
+
+/* Read any TLV: tag, contents, and the whole encoding (tlv). */
+int der_read_tlv(der_t *in, uint8_t *tag, der_t *val, der_t *tlv);
+/* Tag of the next TLV, or -1 at the end. */
+int der_peek(const der_t *in);
+/* UTCTime / GeneralizedTime (DER form, 'Z' only) to Unix seconds. */
+int der_time(uint8_t tag, const der_t *val, int64_t *out);
+
 #endif

@@ -4,10 +4,8 @@
 
 #include <pthread.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include "base/result_int.h"
+#include "crypto/crypto.h"
 #include "tdx/collateral.h"
 #include "tdx/quote.h"
 #include "tdx/sgx_ext.h"
@@ -47,7 +45,7 @@ typedef struct pck_cache_entry {
     int64_t from, to;
     sgx_ext ext;
     uint8_t att_key[64];
-    EVP_PKEY *att_pkey; /* parsed attestation key */
+    ec_pub *att_pkey; /* parsed attestation key */
     uint64_t tick;
 } pck_cache_entry;
 
@@ -56,7 +54,7 @@ typedef struct pck_cache_entry {
 
 struct ratls_verifier {
     pthread_mutex_t mu;
-    X509 *test_root; /* INSECURE override of the pinned Intel root */
+    rcert *test_root; /* INSECURE override of the pinned Intel root */
     ratls_log_fn log;
     void *log_arg;
     coll_cache_entry coll[COLL_CACHE_SIZE];
@@ -70,9 +68,9 @@ void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t fr
 /* On hit, copies the entry's extension and returns a new reference to the
  * attestation key (caller frees). */
 int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
-                        EVP_PKEY **att_pkey, int64_t *from, int64_t *to);
+                        ec_pub **att_pkey, int64_t *from, int64_t *to);
 void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
-                        const uint8_t att_key[64], EVP_PKEY *att_pkey);
+                        const uint8_t att_key[64], ec_pub *att_pkey);
 void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
 
 int policy_status_accepted(const ratls_policy *p, tcb_status s);

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-
+#include "tdx/pem_chain.h"
 #include "core/core.h"
 
 ratls_verifier *ratls_verifier_new(void)
@@ -23,7 +22,7 @@ static void clear_locked(ratls_verifier *v)
 {
     memset(v->coll, 0, sizeof v->coll);
     for (size_t i = 0; i < PCK_CACHE_SIZE; i++)
-        EVP_PKEY_free(v->pck[i].att_pkey);
+        ec_pub_free(v->pck[i].att_pkey);
     memset(v->pck, 0, sizeof v->pck);
 }
 
@@ -41,7 +40,7 @@ void ratls_verifier_free(ratls_verifier *v)
     if (!v)
         return;
     clear_locked(v);
-    X509_free(v->test_root);
+    rcert_free(v->test_root);
     pthread_mutex_destroy(&v->mu);
     free(v);
 }
@@ -70,23 +69,22 @@ ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8
 {
     if (!v || !cert || !len || len > 64 * 1024)
         return RATLS_ERR_INVALID_ARGUMENT;
-    X509 *x = NULL;
-    const unsigned char *p = cert;
+    rcert *x = NULL;
     if (len > 10 && memcmp(cert, "-----BEGIN", 10) == 0) {
-        BIO *b = BIO_new_mem_buf(cert, (int)len);
-        x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-        BIO_free(b);
-    } else {
-        x = d2i_X509(NULL, &p, (long)len);
-        if (x && p != cert + len) {
-            X509_free(x);
-            x = NULL;
-        }
-    }
-    if (!x)
+        rchain ch = {{0}, 0};
+        if (pem_chain_parse(cert, len, 1, &ch, NULL, 0) != RATLS_OK)
+            return RATLS_ERR_PEM_CHAIN;
+        x = ch.c[0];
+    } else if (rcert_parse(cert, len, &x, NULL, 0) != RATLS_OK) {
         return RATLS_ERR_PEM_CHAIN;
+    }
+    /* a root must be a self-signed CA; checked once here */
+    if (rcert_verify_issued(x, x, NULL, 0) != RATLS_OK) {
+        rcert_free(x);
+        return RATLS_ERR_CERT_CHAIN;
+    }
     pthread_mutex_lock(&v->mu);
-    X509_free(v->test_root);
+    rcert_free(v->test_root);
     v->test_root = x;
     clear_locked(v); /* what verified under the old anchor proves nothing now */
     pthread_mutex_unlock(&v->mu);
@@ -136,7 +134,7 @@ void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t fr
 }
 
 int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
-                        EVP_PKEY **att_pkey, int64_t *from, int64_t *to)
+                        ec_pub **att_pkey, int64_t *from, int64_t *to)
 {
     int hit = 0;
     pthread_mutex_lock(&v->mu);
@@ -146,9 +144,7 @@ int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, s
             e->tick = ++v->tick;
             *ext = e->ext;
             memcpy(att_key, e->att_key, 64);
-            *att_pkey = NULL;
-            if (e->att_pkey && EVP_PKEY_up_ref(e->att_pkey) == 1)
-                *att_pkey = e->att_pkey;
+            *att_pkey = ec_pub_ref(e->att_pkey);
             *from = e->from;
             *to = e->to;
             hit = 1;
@@ -160,7 +156,7 @@ int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, s
 }
 
 void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
-                        const uint8_t att_key[64], EVP_PKEY *att_pkey)
+                        const uint8_t att_key[64], ec_pub *att_pkey)
 {
     pthread_mutex_lock(&v->mu);
     size_t victim = 0;
@@ -175,10 +171,8 @@ void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, 
             break;
     }
     pck_cache_entry *e = &v->pck[victim];
-    EVP_PKEY_free(e->att_pkey);
-    e->att_pkey = NULL;
-    if (att_pkey && EVP_PKEY_up_ref(att_pkey) == 1)
-        e->att_pkey = att_pkey;
+    ec_pub_free(e->att_pkey);
+    e->att_pkey = ec_pub_ref(att_pkey);
     e->used = 1;
     memcpy(e->key, key, 64);
     e->from = from;

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+
 #include "base/json_util.h"
 #include "tdx/collateral.h"
 #include "tdx/pem_chain.h"
@@ -74,11 +75,11 @@ void ratls_collateral_free(ratls_collateral *c)
     free(c->s_qe_identity);
     free(c->s_qe_identity_signature);
     free(c->s_pck_certificate_chain);
-    sk_X509_pop_free(c->pck_crl_chain, X509_free);
-    sk_X509_pop_free(c->tcb_chain, X509_free);
-    sk_X509_pop_free(c->qe_chain, X509_free);
-    X509_CRL_free(c->root_crl);
-    X509_CRL_free(c->pck_crl);
+    rchain_free(&c->pck_crl_chain);
+    rchain_free(&c->tcb_chain);
+    rchain_free(&c->qe_chain);
+    rcrl_free(c->root_crl);
+    rcrl_free(c->pck_crl);
     tcb_info_free(&c->ti);
     qe_identity_free(&c->qi);
     free(c);
@@ -369,24 +370,19 @@ out:
     return s;
 }
 
-static ratls_status parse_crl_hex(const char *hex, size_t len, X509_CRL **out, const char *what, char *err,
+static ratls_status parse_crl_hex(const char *hex, size_t len, rcrl **out, const char *what, char *err,
                                   size_t errlen)
 {
     uint8_t *der;
     size_t dl;
-    if (hex_decode_alloc(hex, len, 256u * 1024u, &der, &dl))
+    char sub[256];
+    if (hex_decode_alloc(hex, len, 512u * 1024u, &der, &dl))
         return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "%s is not hex-encoded DER", what);
-    const unsigned char *p = der;
-    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)dl);
-    int trailing = crl && p != der + dl;
+    ratls_status s = rcrl_parse(der, dl, out, sub, sizeof sub);
     free(der);
-    if (!crl || trailing) {
-        X509_CRL_free(crl);
-        return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "%s is not a DER CRL%s", what,
-                       trailing ? " (trailing bytes)" : "");
-    }
-    *out = crl;
-    return RATLS_OK;
+    if (s && s != RATLS_ERR_NO_MEMORY)
+        return set_err(err, errlen, s, "%s: %s", what, sub);
+    return s;
 }
 
 static ratls_status take_str(json_t *o, const char *key, char **dst, size_t *len, int optional, char *err,

@@ -3,10 +3,10 @@
 #ifndef RATLS_TDX_COLLATERAL_H
 #define RATLS_TDX_COLLATERAL_H
 
-#include <openssl/x509.h>
 #include <stdint.h>
 
 #include "ratls/ratls.h"
+#include "tdx/pem_chain.h"
 
 #define COLLATERAL_MAX_JSON (1024u * 1024u)
 #define TCB_MAX_LEVELS 256
@@ -94,8 +94,8 @@ struct ratls_collateral {
     char *s_pck_crl_issuer_chain, *s_root_ca_crl, *s_pck_crl, *s_tcb_info_issuer_chain, *s_tcb_info,
         *s_tcb_info_signature, *s_qe_identity_issuer_chain, *s_qe_identity, *s_qe_identity_signature,
         *s_pck_certificate_chain;
-    STACK_OF(X509) *pck_crl_chain, *tcb_chain, *qe_chain;
-    X509_CRL *root_crl, *pck_crl;
+    rchain pck_crl_chain, tcb_chain, qe_chain;
+    rcrl *root_crl, *pck_crl;
     uint8_t tcb_sig[64], qe_sig[64];
     tcb_info ti;
     qe_identity qi;

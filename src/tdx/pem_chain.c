@@ -15,20 +15,30 @@ static int match(const uint8_t *p, size_t left, const char *lit)
     return left >= n && memcmp(p, lit, n) == 0;
 }
 
-ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, STACK_OF(X509) **out, char *err,
+void rchain_free(rchain *ch)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        rcert_free(ch->c[i]);
+    ch->n = 0;
+}
+
+ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err,
                              size_t errlen)
 {
     ratls_status s = RATLS_OK;
-    *out = NULL;
+    out->n = 0;
+    if (max_certs > RCHAIN_MAX)
+        max_certs = RCHAIN_MAX;
     if (!buf || len > TDX_PEM_MAX)
         return set_err(err, errlen, RATLS_ERR_TOO_LARGE, "PEM chain of %zu bytes exceeds the limit", len);
     /* tolerate NUL padding at the very end (real quotes carry one) */
     while (len && buf[len - 1] == 0)
         len--;
-    STACK_OF(X509) *sk = sk_X509_new_null();
+    rchain tmp = {{0}, 0};
+    rchain *sk = &tmp;
     char *b64 = malloc(len + 1);
     uint8_t *der = malloc(len + 1);
-    if (!sk || !b64 || !der) {
+    if (!b64 || !der) {
         s = RATLS_ERR_NO_MEMORY;
         goto fail;
     }
@@ -42,7 +52,7 @@ ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, S
             s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "unexpected data at byte %zu of the PEM chain", i);
             goto fail;
         }
-        if ((size_t)sk_X509_num(sk) >= max_certs) {
+        if (sk->n >= max_certs) {
             s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "more than %zu certificates in the chain", max_certs);
             goto fail;
         }
@@ -65,39 +75,35 @@ ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, S
         }
         if (!ended) {
             s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d has no END line",
-                        sk_X509_num(sk) + 1);
+                        (int)sk->n + 1);
             goto fail;
         }
         size_t dl = 0;
         if (nb == 0 || b64_decode(b64, nb, der, &dl) != 0) {
-            s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d is not valid base64", sk_X509_num(sk) + 1);
+            s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d is not valid base64", (int)sk->n + 1);
             goto fail;
         }
-        const unsigned char *p = der;
-        X509 *x = d2i_X509(NULL, &p, (long)dl);
-        if (!x || p != der + dl) {
-            X509_free(x);
-            s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d is not a DER certificate%s",
-                        sk_X509_num(sk) + 1, x ? " (trailing bytes)" : "");
+        rcert *x = NULL;
+        char sub[256];
+        s = rcert_parse(der, dl, &x, sub, sizeof sub);
+        if (s) {
+            if (s != RATLS_ERR_NO_MEMORY)
+                s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d: %s", (int)sk->n + 1, sub);
             goto fail;
         }
-        if (!sk_X509_push(sk, x)) {
-            X509_free(x);
-            s = RATLS_ERR_NO_MEMORY;
-            goto fail;
-        }
+        sk->c[sk->n++] = x;
     }
-    if (sk_X509_num(sk) == 0) {
+    if ((int)sk->n == 0) {
         s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "no certificate in the PEM chain");
         goto fail;
     }
     free(b64);
     free(der);
-    *out = sk;
+    *out = tmp;
     return RATLS_OK;
 fail:
     free(b64);
     free(der);
-    sk_X509_pop_free(sk, X509_free);
+    rchain_free(sk);
     return s;
 }

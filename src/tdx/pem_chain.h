@@ -3,20 +3,27 @@
 #ifndef RATLS_TDX_PEM_CHAIN_H
 #define RATLS_TDX_PEM_CHAIN_H
 
-#include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/crypto.h"
 #include "ratls/ratls.h"
 
 #define TDX_PEM_MAX (64u * 1024u)
+#define RCHAIN_MAX 8
 
-/* Parse 1..max_certs "CERTIFICATE" PEM blocks. Only ASCII whitespace may stand
- * between and around blocks; trailing NUL bytes are tolerated. Every block
- * must decode to exactly one DER certificate with no trailing bytes.
- * On success *out holds the certificates in input order (caller frees with
- * sk_X509_pop_free(out, X509_free)). */
-ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, STACK_OF(X509) **out,
-                             char *err, size_t errlen);
+typedef struct rchain {
+    rcert *c[RCHAIN_MAX];
+    size_t n;
+} rchain;
+
+void rchain_free(rchain *ch); /* frees the certificates, leaves n = 0 */
+
+/* Parse 1..max_certs (<= RCHAIN_MAX) "CERTIFICATE" PEM blocks. Only ASCII
+ * whitespace may stand between and around blocks; trailing NUL bytes are
+ * tolerated. Every block must decode to exactly one certificate of the
+ * supported profile (X.509 v3, ECDSA-P256/SHA-256). */
+ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err,
+                             size_t errlen);
 
 #endif

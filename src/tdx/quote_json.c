@@ -59,17 +59,17 @@ ratls_status ratls_tdx_quote_to_json(const ratls_tdx_quote *q, char **json_out)
     json_object_set_new(sig, "qe_auth_data", q->qe_auth_len <= 384 ? jhex(q->qe_auth, q->qe_auth_len) : json_null());
     json_object_set_new(sig, "inner_cert_data_type", json_integer(q->inner_cert_type));
 
-    STACK_OF(X509) *chain = NULL;
+    rchain chain = {{0}, 0};
     char err[256];
     if (pem_chain_parse(q->pem, q->pem_len, TDX_MAX_CERTS, &chain, err, sizeof err) == RATLS_OK) {
-        for (int i = 0; i < sk_X509_num(chain); i++) {
-            char sub[256], iss[256];
-            X509 *x = sk_X509_value(chain, i);
-            X509_NAME_oneline(X509_get_subject_name(x), sub, sizeof sub);
-            X509_NAME_oneline(X509_get_issuer_name(x), iss, sizeof iss);
-            json_array_append_new(certs, json_pack("{s:s, s:s}", "subject", sub, "issuer", iss));
+        for (size_t i = 0; i < chain.n; i++) {
+            char sub[300], nb[32], na[32];
+            rcert_describe(chain.c[i], sub, sizeof sub);
+            format_iso8601_utc(chain.c[i]->not_before, nb);
+            format_iso8601_utc(chain.c[i]->not_after, na);
+            json_array_append_new(certs, json_pack("{s:s, s:s, s:s}", "subject", sub, "not_before", nb, "not_after", na));
         }
-        sk_X509_pop_free(chain, X509_free);
+        rchain_free(&chain);
     } else {
         json_object_set_new(sig, "pck_chain_error", json_string(err));
     }

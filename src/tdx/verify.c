@@ -5,15 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <openssl/x509v3.h>
 
 #include "core/core.h"
 #include "crypto/crypto.h"
 #include "tdx/pem_chain.h"
 #include "tdx/tcb.h"
-
-#define SGX_EXT_OID "1.2.840.113741.1.13.1"
 
 /* Check ids, in the order they are reported. */
 static const char *const k_checks[] = {
@@ -31,9 +29,9 @@ typedef struct vctx {
     const ratls_policy *p;
     int64_t now;
     ratls_result *r;
-    X509 *root;      /* the verified root (borrowed from a chain) */
-    X509 *ca_ok[4];  /* certificates already verified in this run (borrowed) */
-    size_t nca_ok;
+    const rcert *root;     /* the verified root (borrowed from a chain) */
+    const rcert *ok[8];    /* certificates already verified in this run (borrowed) */
+    size_t nok;
     int64_t from, to; /* collateral window so far */
     char err[512];
 } vctx;
@@ -46,67 +44,58 @@ static void win(vctx *x, int64_t from, int64_t to)
         x->to = to;
 }
 
-static void win_cert(vctx *x, X509 *c)
-{
-    int64_t nb, na;
-    if (cert_validity(c, &nb, &na) == 0)
-        win(x, nb, na);
-}
+static void win_cert(vctx *x, const rcert *c) { win(x, c->not_before, c->not_after); }
 
-/* Is `x` the trust anchor? Checked once per run, then matched by DER. */
-static ratls_status check_root(vctx *x, X509 *cand, const char *what)
+/* Is `cand` the trust anchor? Checked once per run, then matched by DER. */
+static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
 {
-    if (x->root && X509_cmp(cand, x->root) == 0)
+    if (x->root && rcert_same(cand, x->root))
         return RATLS_OK;
     int trusted;
-    if (x->v->test_root) {
-        EVP_PKEY *a = X509_get0_pubkey(cand), *b = X509_get0_pubkey(x->v->test_root);
-        trusted = a && b && EVP_PKEY_eq(a, b) == 1 &&
-                  X509_NAME_cmp(X509_get_subject_name(cand), X509_get_subject_name(x->v->test_root)) == 0;
-    } else {
+    const rcert *tr = x->v->test_root;
+    if (tr)
+        trusted = memcmp(cand->point, tr->point, 65) == 0 && cand->subject_len == tr->subject_len &&
+                  memcmp(cand->subject, tr->subject, tr->subject_len) == 0;
+    else
         trusted = intel_root_matches(cand);
-    }
-    if (!trusted) {
-        char cn[128];
-        cert_cn(cand, cn, sizeof cn);
-        return set_err(x->err, sizeof x->err, RATLS_ERR_UNTRUSTED_ROOT,
-                       "%s ends at \"%s\", which is not the %s", what, cn,
-                       x->v->test_root ? "configured test root" : "pinned Intel SGX Root CA (key mismatch)");
-    }
-    EVP_PKEY *k = X509_get0_pubkey(cand);
-    if (!k || X509_verify(cand, k) != 1 || X509_check_ca(cand) != 1)
-        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s: root certificate is not a valid self-signed CA",
-                       what);
-    ratls_status s = cert_check_time(cand, x->now, "the root CA certificate", x->err, sizeof x->err);
+    if (!trusted)
+        return set_err(x->err, sizeof x->err, RATLS_ERR_UNTRUSTED_ROOT, "%s ends at \"%s\", which is not the %s", what,
+                       cand->cn, tr ? "configured test root" : "pinned Intel SGX Root CA (key mismatch)");
+    char sub[400];
+    /* The pinned certificate itself (or the configured test root, checked
+     * when it was set) needs no second look at its self-signature. */
+    int known = tr ? rcert_same(cand, tr) : intel_root_is_pinned_der(cand);
+    ratls_status s = known ? RATLS_OK : rcert_verify_issued(cand, cand, sub, sizeof sub);
     if (s)
+        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s: root certificate is not a valid self-signed CA (%s)",
+                       what, sub);
+    if ((s = rcert_check_time(cand, x->now, "the root CA certificate", x->err, sizeof x->err)))
         return s;
-    if (x->root && X509_cmp(cand, x->root) != 0) {
-        /* two different root certificates with the same key: accept, both are checked */
-    }
     if (!x->root)
         x->root = cand;
     win_cert(x, cand);
     return RATLS_OK;
 }
 
-/* Verify `child` issued by `issuer` (root-signed intermediate or leaf),
- * valid now, not revoked by `crl` (may be NULL). Memoized per run. */
-static ratls_status check_issued(vctx *x, X509 *child, X509 *issuer, X509_CRL *crl, const char *what)
+/* Verify `child` issued by `issuer`, valid now, not revoked by `crl` (may be
+ * NULL). Memoized per run by DER, so a certificate that appears in several
+ * chains costs one signature check. */
+static ratls_status check_issued(vctx *x, const rcert *child, const rcert *issuer, const rcrl *crl, const char *what)
 {
-    for (size_t i = 0; i < x->nca_ok; i++)
-        if (X509_cmp(child, x->ca_ok[i]) == 0)
+    for (size_t i = 0; i < x->nok; i++)
+        if (rcert_same(child, x->ok[i]))
             return RATLS_OK;
     char sub[400];
-    ratls_status s = cert_verify_issued(child, issuer, sub, sizeof sub);
+    ratls_status s = rcert_verify_issued(child, issuer, sub, sizeof sub);
     if (s)
         return set_err(x->err, sizeof x->err, s, "%s: %s", what, sub);
-    if ((s = cert_check_time(child, x->now, what, x->err, sizeof x->err)))
+    if ((s = rcert_check_time(child, x->now, what, x->err, sizeof x->err)))
         return s;
-    if (crl && crl_lists(crl, child))
+    if (crl && rcrl_lists(crl, child))
         return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_REVOKED, "%s is revoked (serial listed in the CRL)", what);
     win_cert(x, child);
-    if (x->nca_ok < sizeof x->ca_ok / sizeof x->ca_ok[0])
-        x->ca_ok[x->nca_ok++] = child;
+    if (x->nok < sizeof x->ok / sizeof x->ok[0])
+        x->ok[x->nok++] = child;
     return RATLS_OK;
 }
 
@@ -117,30 +106,29 @@ static ratls_status fail(vctx *x, ratls_status s, const char *id)
 
 /* Signed JSON: [signer, root] chain, CN check, revocation by the root CRL,
  * signature over the exact text, issueDate <= now <= nextUpdate. */
-static ratls_status check_signed_json(vctx *x, const char *id, const char *name, STACK_OF(X509) *chain,
+static ratls_status check_signed_json(vctx *x, const char *id, const char *name, const rchain *chain,
                                       const char *text, const uint8_t sig[64], int64_t issue, int64_t next,
                                       ratls_status sig_err)
 {
     ratls_status s;
     char what[96], t[32];
     x->err[0] = 0;
-    if (sk_X509_num(chain) != 2) {
-        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s issuer chain has %d certificates (expected 2: signer, root)",
-                name, sk_X509_num(chain));
+    if (chain->n != 2) {
+        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s issuer chain has %zu certificates (expected 2: signer, root)",
+                name, chain->n);
         return fail(x, RATLS_ERR_CERT_CHAIN, id);
     }
-    X509 *signer = sk_X509_value(chain, 0), *root = sk_X509_value(chain, 1);
+    const rcert *signer = chain->c[0], *root = chain->c[1];
     snprintf(what, sizeof what, "%s signing certificate", name);
     if ((s = check_root(x, root, name)))
         return fail(x, s, id);
-    if (!cert_cn_contains(signer, "SGX TCB Signing")) {
+    if (!rcert_cn_contains(signer, "SGX TCB Signing")) {
         set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s is not an Intel SGX TCB Signing certificate", what);
         return fail(x, RATLS_ERR_CERT_CHAIN, id);
     }
     if ((s = check_issued(x, signer, root, x->c->root_crl, what)))
         return fail(x, s, id);
-    EVP_PKEY *k = X509_get0_pubkey(signer);
-    if (!k || !ecdsa_p256_verify_raw(k, (const uint8_t *)text, strlen(text), sig)) {
+    if (!ecdsa_verify_raw(signer->key, (const uint8_t *)text, strlen(text), sig)) {
         set_err(x->err, sizeof x->err, sig_err, "%s signature does not verify over its exact text", name);
         return fail(x, sig_err, id);
     }
@@ -169,53 +157,52 @@ static ratls_status verify_collateral(vctx *x)
     const char *id = "tdx.collateral.root_ca_crl";
     /* root CA CRL: issued by the root of the TCB Info chain (checked as the anchor) */
     x->err[0] = 0;
-    if (sk_X509_num(c->tcb_chain) < 1)
+    if (c->tcb_chain.n < 1)
         return result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "TCB Info issuer chain is empty");
-    X509 *root = sk_X509_value(c->tcb_chain, sk_X509_num(c->tcb_chain) - 1);
+    const rcert *root = c->tcb_chain.c[c->tcb_chain.n - 1];
     if ((s = check_root(x, root, "TCB Info issuer chain")))
         return fail(x, s, id);
-    if ((s = crl_check(c->root_crl, x->root, x->now, "root CA CRL", &tu, &nu, x->err, sizeof x->err)))
+    if ((s = rcrl_check(c->root_crl, x->root, x->now, "root CA CRL", x->err, sizeof x->err)))
         return fail(x, s, id);
+    tu = c->root_crl->this_update;
+    nu = c->root_crl->next_update;
     win(x, tu, nu);
     format_iso8601_utc(nu, t);
     result_check_add(x->r, id, RATLS_CHECK_PASS, "root CA CRL signed by the root, valid until %s", t);
 
-    if ((s = check_signed_json(x, "tdx.collateral.tcb_info", "TCB Info", c->tcb_chain, c->s_tcb_info, c->tcb_sig,
+    if ((s = check_signed_json(x, "tdx.collateral.tcb_info", "TCB Info", &c->tcb_chain, c->s_tcb_info, c->tcb_sig,
                                c->ti.issue_date, c->ti.next_update, RATLS_ERR_TCB_INFO_SIGNATURE)))
         return s;
-    if ((s = check_signed_json(x, "tdx.collateral.qe_identity", "QE Identity", c->qe_chain, c->s_qe_identity,
+    if ((s = check_signed_json(x, "tdx.collateral.qe_identity", "QE Identity", &c->qe_chain, c->s_qe_identity,
                                c->qe_sig, c->qi.issue_date, c->qi.next_update, RATLS_ERR_QE_IDENTITY_SIGNATURE)))
         return s;
 
     id = "tdx.collateral.pck_crl";
     x->err[0] = 0;
-    if (sk_X509_num(c->pck_crl_chain) != 2)
+    if (c->pck_crl_chain.n != 2)
         return result_fail(x->r, RATLS_ERR_CERT_CHAIN, id,
-                           "PCK CRL issuer chain has %d certificates (expected 2: PCK CA, root)",
-                           sk_X509_num(c->pck_crl_chain));
-    X509 *ca = sk_X509_value(c->pck_crl_chain, 0);
-    if ((s = check_root(x, sk_X509_value(c->pck_crl_chain, 1), "PCK CRL issuer chain")))
+                           "PCK CRL issuer chain has %zu certificates (expected 2: PCK CA, root)", c->pck_crl_chain.n);
+    const rcert *ca = c->pck_crl_chain.c[0];
+    if ((s = check_root(x, c->pck_crl_chain.c[1], "PCK CRL issuer chain")))
         return fail(x, s, id);
-    if (!cert_cn_contains(ca, "CA")) {
+    if (!rcert_cn_contains(ca, "CA")) {
         set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "PCK CRL issuer is not a PCK CA");
         return fail(x, RATLS_ERR_CERT_CHAIN, id);
     }
-    if ((s = check_issued(x, ca, sk_X509_value(c->pck_crl_chain, 1), c->root_crl, "PCK CRL issuer certificate")))
+    if ((s = check_issued(x, ca, c->pck_crl_chain.c[1], c->root_crl, "PCK CRL issuer certificate")))
         return fail(x, s, id);
-    if ((s = crl_check(c->pck_crl, ca, x->now, "PCK CRL", &tu, &nu, x->err, sizeof x->err)))
+    if ((s = rcrl_check(c->pck_crl, ca, x->now, "PCK CRL", x->err, sizeof x->err)))
         return fail(x, s, id);
-    win(x, tu, nu);
-    format_iso8601_utc(nu, t);
-    char cn[128];
-    cert_cn(ca, cn, sizeof cn);
-    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK CRL signed by \"%s\", valid until %s", cn, t);
+    win(x, c->pck_crl->this_update, c->pck_crl->next_update);
+    format_iso8601_utc(c->pck_crl->next_update, t);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK CRL signed by \"%s\", valid until %s", ca->cn, t);
     return RATLS_OK;
 }
 
-static ratls_status verify_pck(vctx *x, sgx_ext *ext, EVP_PKEY **leaf_key_out)
+static ratls_status verify_pck(vctx *x, sgx_ext *ext, ec_pub **leaf_key_out)
 {
     const char *id = "tdx.pck.chain";
-    STACK_OF(X509) *chain = NULL;
+    rchain chain = {{0}, 0};
     ratls_status s;
     char sub[400];
     x->err[0] = 0;
@@ -224,61 +211,57 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext, EVP_PKEY **leaf_key_out)
         result_fail(x->r, s, id, "PCK certificate chain in the quote: %s", sub);
         return s;
     }
-    if (sk_X509_num(chain) != 3) {
+    if (chain.n != 3) {
         s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id,
-                        "PCK chain has %d certificates (expected 3: PCK leaf, PCK CA, root)", sk_X509_num(chain));
+                        "PCK chain has %zu certificates (expected 3: PCK leaf, PCK CA, root)", chain.n);
         goto out;
     }
-    X509 *leaf = sk_X509_value(chain, 0), *ca = sk_X509_value(chain, 1), *root = sk_X509_value(chain, 2);
+    const rcert *leaf = chain.c[0], *ca = chain.c[1], *root = chain.c[2];
     if ((s = check_root(x, root, "PCK certificate chain"))) {
         fail(x, s, id);
         goto out;
     }
-    int platform = cert_cn_contains(ca, "Platform CA"), processor = cert_cn_contains(ca, "Processor CA");
-    if (!cert_cn_contains(ca, "CA") || platform == processor) {
-        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "PCK issuer is neither a Platform CA nor a Processor CA");
+    int platform = rcert_cn_contains(ca, "Platform CA"), processor = rcert_cn_contains(ca, "Processor CA");
+    if (platform == processor) {
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "PCK issuer \"%s\" is neither a Platform CA nor a Processor CA",
+                        ca->cn);
         goto out;
     }
-    if (!cert_cn_contains(leaf, "SGX PCK Certificate")) {
-        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "the chain's leaf is not an SGX PCK Certificate");
+    if (!rcert_cn_contains(leaf, "SGX PCK Certificate")) {
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "the chain's leaf \"%s\" is not an SGX PCK Certificate", leaf->cn);
         goto out;
     }
     if ((s = check_issued(x, ca, root, x->c->root_crl, "PCK CA certificate"))) {
         fail(x, s, id);
         goto out;
     }
-    /* The PCK CRL must be the one of this PCK's issuer (Platform vs Processor). */
-    if (X509_NAME_cmp(X509_CRL_get_issuer(x->c->pck_crl), X509_get_issuer_name(leaf)) != 0) {
+    /* The PCK CRL must be the one of this PCK's issuer (Platform vs Processor):
+     * Intel requires the CRL issuer to equal the PCK certificate's issuer. */
+    const rcrl *pcrl = x->c->pck_crl;
+    if (pcrl->issuer_len != leaf->issuer_len || memcmp(pcrl->issuer, leaf->issuer, leaf->issuer_len) != 0) {
         s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id,
                         "the collateral's PCK CRL is not issued by this PCK's CA (%s CA expected)",
                         platform ? "Platform" : "Processor");
         goto out;
     }
-    if (X509_cmp(ca, sk_X509_value(x->c->pck_crl_chain, 0)) != 0) {
+    if (!rcert_same(ca, x->c->pck_crl_chain.c[0])) {
         s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id, "the PCK CA in the quote differs from the PCK CRL's issuer certificate");
         goto out;
     }
-    if ((s = check_issued(x, leaf, ca, x->c->pck_crl, "PCK certificate"))) {
+    if ((s = check_issued(x, leaf, ca, pcrl, "PCK certificate"))) {
         fail(x, s, id);
         goto out;
     }
-    char cn[128];
-    cert_cn(ca, cn, sizeof cn);
     result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK certificate chains to the %s via \"%s\", valid and not revoked",
-                     x->v->test_root ? "INSECURE test root" : "pinned Intel SGX Root CA", cn);
+                     x->v->test_root ? "INSECURE test root" : "pinned Intel SGX Root CA", ca->cn);
 
     id = "tdx.pck.extension";
-    ASN1_OBJECT *obj = OBJ_txt2obj(SGX_EXT_OID, 1);
-    int idx = obj ? X509_get_ext_by_OBJ(leaf, obj, -1) : -1;
-    int idx2 = idx >= 0 ? X509_get_ext_by_OBJ(leaf, obj, idx) : -1;
-    ASN1_OBJECT_free(obj);
-    if (idx < 0 || idx2 >= 0) {
+    if (leaf->sgx_ext_count != 1) {
         s = result_fail(x->r, RATLS_ERR_SGX_EXTENSION, id, "PCK certificate has %s SGX extension",
-                        idx < 0 ? "no" : "more than one");
+                        leaf->sgx_ext_count ? "more than one" : "no");
         goto out;
     }
-    ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, idx));
-    if ((s = sgx_ext_parse(ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), ext, sub, sizeof sub))) {
+    if ((s = sgx_ext_parse(leaf->sgx_ext, leaf->sgx_ext_len, ext, sub, sizeof sub))) {
         result_fail(x->r, s, id, "%s", sub);
         goto out;
     }
@@ -293,18 +276,15 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext, EVP_PKEY **leaf_key_out)
     result_check_add(x->r, id, RATLS_CHECK_PASS, "SGX extension: FMSPC %s, PCEID %s, PCESVN %u", fm, pc, ext->pcesvn);
 
     id = "tdx.qe.report_signature";
-    EVP_PKEY *lk = X509_get0_pubkey(leaf);
-    if (!lk || EVP_PKEY_get_base_id(lk) != EVP_PKEY_EC ||
-        !ecdsa_p256_verify_raw(lk, x->q->qe_report, SGX_REPORT_BODY_LEN, x->q->qe_report_sig)) {
+    if (!ecdsa_verify_raw(leaf->key, x->q->qe_report, SGX_REPORT_BODY_LEN, x->q->qe_report_sig)) {
         s = result_fail(x->r, RATLS_ERR_QE_REPORT_SIGNATURE, id, "QE report signature does not verify with the PCK key");
         goto out;
     }
     result_check_add(x->r, id, RATLS_CHECK_PASS, "QE report signed by the PCK key");
-    EVP_PKEY_up_ref(lk);
-    *leaf_key_out = lk;
-    s = RATLS_OK;
+    *leaf_key_out = ec_pub_ref(leaf->key);
+    s = *leaf_key_out ? RATLS_OK : RATLS_ERR_NO_MEMORY;
 out:
-    sk_X509_pop_free(chain, X509_free);
+    rchain_free(&chain);
     return s;
 }
 
@@ -383,7 +363,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     x.from = INT64_MIN;
     x.to = INT64_MAX;
     ratls_status s = RATLS_OK;
-    EVP_PKEY *att = NULL, *leaf_key = NULL;
+    ec_pub *att = NULL, *leaf_key = NULL;
     sgx_ext ext;
     char t[32];
     memset(&ext, 0, sizeof ext);
@@ -423,7 +403,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         result_check_add(r, "tdx.qe.report_signature", RATLS_CHECK_PASS, "verified earlier by this verifier (same QE report)");
         win(&x, pf, pt);
         if (memcmp(cached_att, q->att_key, 64) != 0) {
-            EVP_PKEY_free(att);
+            ec_pub_free(att);
             att = NULL;
         }
     } else {
@@ -477,13 +457,13 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
 
     /* --- quote signature --- */
     if (!att) {
-        att = ec_p256_from_raw(q->att_key);
+        att = ec_pub_from_raw(q->att_key);
         if (!att) {
             s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature", "attestation key is not a P-256 point");
             goto done;
         }
     }
-    if (!ecdsa_p256_verify_raw(att, q->raw, q->signed_len, q->signature)) {
+    if (!ecdsa_verify_raw(att, q->raw, q->signed_len, q->signature)) {
         s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature",
                         "quote signature does not verify with the attestation key");
         goto done;
@@ -545,7 +525,7 @@ done:
         r->coll_expiry = x.to;
     }
     skip_rest(r, "not evaluated: an earlier check failed");
-    EVP_PKEY_free(att);
-    EVP_PKEY_free(leaf_key);
+    ec_pub_free(att);
+    ec_pub_free(leaf_key);
     return s;
 }
