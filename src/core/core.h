@@ -44,8 +44,6 @@ typedef struct pck_cache_entry {
     uint8_t key[64];
     int64_t from, to;
     sgx_ext ext;
-    uint8_t att_key[64];
-    ec_pub *att_pkey; /* parsed attestation key */
     uint64_t tick;
 } pck_cache_entry;
 
@@ -65,12 +63,11 @@ struct ratls_verifier {
 /* Cache access (thread-safe). */
 int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t now, int64_t *from, int64_t *to);
 void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t from, int64_t to);
-/* On hit, copies the entry's extension and returns a new reference to the
- * attestation key (caller frees). */
-int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
-                        ec_pub **att_pkey, int64_t *from, int64_t *to);
-void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
-                        const uint8_t att_key[64], ec_pub *att_pkey);
+/* On hit, copies the entry's extension. Keys are never shared between
+ * threads: an attestation key costs ~4 us to rebuild. */
+int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from,
+                        int64_t *to);
+void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext);
 void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
 
 int policy_status_accepted(const ratls_policy *p, tcb_status s);

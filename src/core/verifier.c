@@ -21,8 +21,6 @@ ratls_verifier *ratls_verifier_new(void)
 static void clear_locked(ratls_verifier *v)
 {
     memset(v->coll, 0, sizeof v->coll);
-    for (size_t i = 0; i < PCK_CACHE_SIZE; i++)
-        ec_pub_free(v->pck[i].att_pkey);
     memset(v->pck, 0, sizeof v->pck);
 }
 
@@ -133,8 +131,8 @@ void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t fr
     pthread_mutex_unlock(&v->mu);
 }
 
-int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, uint8_t att_key[64],
-                        ec_pub **att_pkey, int64_t *from, int64_t *to)
+int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from,
+                        int64_t *to)
 {
     int hit = 0;
     pthread_mutex_lock(&v->mu);
@@ -143,8 +141,6 @@ int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, s
         if (e->used && memcmp(e->key, key, 64) == 0 && now >= e->from && now <= e->to) {
             e->tick = ++v->tick;
             *ext = e->ext;
-            memcpy(att_key, e->att_key, 64);
-            *att_pkey = ec_pub_ref(e->att_pkey);
             *from = e->from;
             *to = e->to;
             hit = 1;
@@ -155,8 +151,7 @@ int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, s
     return hit;
 }
 
-void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext,
-                        const uint8_t att_key[64], ec_pub *att_pkey)
+void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext)
 {
     pthread_mutex_lock(&v->mu);
     size_t victim = 0;
@@ -171,14 +166,11 @@ void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, 
             break;
     }
     pck_cache_entry *e = &v->pck[victim];
-    ec_pub_free(e->att_pkey);
-    e->att_pkey = ec_pub_ref(att_pkey);
     e->used = 1;
     memcpy(e->key, key, 64);
     e->from = from;
     e->to = to;
     e->ext = *ext;
-    memcpy(e->att_key, att_key, 64);
     e->tick = ++v->tick;
     pthread_mutex_unlock(&v->mu);
 }

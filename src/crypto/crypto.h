@@ -18,7 +18,6 @@ typedef struct ec_pub ec_pub;
 ec_pub *ec_pub_from_point(const uint8_t pt[65]);
 /* From raw x || y (the quote's attestation key). */
 ec_pub *ec_pub_from_raw(const uint8_t xy[64]);
-ec_pub *ec_pub_ref(ec_pub *k); /* new reference */
 void ec_pub_free(ec_pub *k);
 /* 1 valid, 0 not: ECDSA-P256/SHA-256, signature raw r || s (big-endian). */
 int ecdsa_verify_raw(const ec_pub *k, const uint8_t *msg, size_t len, const uint8_t sig[64]);

@@ -60,19 +60,6 @@ ec_pub *ec_pub_from_raw(const uint8_t xy[64])
     return ec_pub_from_point(pt);
 }
 
-ec_pub *ec_pub_ref(ec_pub *k)
-{
-    if (!k)
-        return NULL;
-    ec_pub *e = calloc(1, sizeof *e);
-    if (!e || EC_KEY_up_ref(k->k) != 1) {
-        free(e);
-        return NULL;
-    }
-    e->k = k->k;
-    return e;
-}
-
 void ec_pub_free(ec_pub *k)
 {
     if (!k)

@@ -199,7 +199,7 @@ static ratls_status verify_collateral(vctx *x)
     return RATLS_OK;
 }
 
-static ratls_status verify_pck(vctx *x, sgx_ext *ext, ec_pub **leaf_key_out)
+static ratls_status verify_pck(vctx *x, sgx_ext *ext)
 {
     const char *id = "tdx.pck.chain";
     rchain chain = {{0}, 0};
@@ -281,8 +281,7 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext, ec_pub **leaf_key_out)
         goto out;
     }
     result_check_add(x->r, id, RATLS_CHECK_PASS, "QE report signed by the PCK key");
-    *leaf_key_out = ec_pub_ref(leaf->key);
-    s = *leaf_key_out ? RATLS_OK : RATLS_ERR_NO_MEMORY;
+    s = RATLS_OK;
 out:
     rchain_free(&chain);
     return s;
@@ -363,7 +362,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     x.from = INT64_MIN;
     x.to = INT64_MAX;
     ratls_status s = RATLS_OK;
-    ec_pub *att = NULL, *leaf_key = NULL;
+    ec_pub *att = NULL;
+    int fresh_platform = 0;
     sgx_ext ext;
     char t[32];
     memset(&ext, 0, sizeof ext);
@@ -391,9 +391,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         goto done;
     }
     memcpy(key + 32, c->digest, 32);
-    uint8_t cached_att[64];
     int64_t pf, pt;
-    if (verifier_pck_lookup(v, key, now, &ext, cached_att, &att, &pf, &pt)) {
+    if (verifier_pck_lookup(v, key, now, &ext, &pf, &pt)) {
         result_check_add(r, "tdx.pck.chain", RATLS_CHECK_PASS, "verified earlier by this verifier (same PCK chain and CRLs)");
         char fm[13], pc[5];
         hex_encode_upper(ext.fmspc, 6, fm);
@@ -402,18 +401,15 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
                          ext.pcesvn);
         result_check_add(r, "tdx.qe.report_signature", RATLS_CHECK_PASS, "verified earlier by this verifier (same QE report)");
         win(&x, pf, pt);
-        if (memcmp(cached_att, q->att_key, 64) != 0) {
-            ec_pub_free(att);
-            att = NULL;
-        }
     } else {
         int64_t f0 = x.from, t0 = x.to;
         x.from = INT64_MIN;
         x.to = INT64_MAX;
-        if ((s = verify_pck(&x, &ext, &leaf_key)))
+        if ((s = verify_pck(&x, &ext)))
             goto done;
         pf = x.from;
         pt = x.to;
+        fresh_platform = 1;
         win(&x, f0, t0);
     }
     hex_encode_upper(ext.fmspc, 6, r->fmspc);
@@ -456,12 +452,10 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
                      q->qe.isvsvn, qe_names[qe_status]);
 
     /* --- quote signature --- */
+    att = ec_pub_from_raw(q->att_key);
     if (!att) {
-        att = ec_pub_from_raw(q->att_key);
-        if (!att) {
-            s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature", "attestation key is not a P-256 point");
-            goto done;
-        }
+        s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature", "attestation key is not a P-256 point");
+        goto done;
     }
     if (!ecdsa_verify_raw(att, q->raw, q->signed_len, q->signature)) {
         s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature",
@@ -469,8 +463,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         goto done;
     }
     result_check_add(r, "tdx.quote.signature", RATLS_CHECK_PASS, "quote header and TD report signed by the attestation key");
-    if (leaf_key) /* first time for this platform: remember it */
-        verifier_pck_store(v, key, pf, pt, &ext, q->att_key, att);
+    if (fresh_platform) /* first time for this platform: remember it */
+        verifier_pck_store(v, key, pf, pt, &ext);
 
     /* --- platform: the TCB Info is this platform's --- */
     if (memcmp(ext.fmspc, c->ti.fmspc, 6) != 0) {
@@ -526,6 +520,5 @@ done:
     }
     skip_rest(r, "not evaluated: an earlier check failed");
     ec_pub_free(att);
-    ec_pub_free(leaf_key);
     return s;
 }

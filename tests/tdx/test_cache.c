@@ -1,0 +1,147 @@
+/* One verifier shared by many threads: every verification gives the same
+ * verdict as a fresh verifier, and the caches never let a bad quote through.
+ * Runs on simulated evidence (always) and a real vector (when present). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testpki/testpki.h"
+#include "vectors_util.h"
+
+#define NOW INT64_C(1760000000)
+#define THREADS 4
+#define ROUNDS 150
+
+typedef struct job {
+    ratls_verifier *v;
+    const ratls_collateral *c;
+    const uint8_t *good;
+    size_t good_len;
+    int64_t at;
+    int failures;
+} job;
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    uint8_t *bad = malloc(j->good_len);
+    memcpy(bad, j->good, j->good_len);
+    bad[100] ^= 1; /* inside the signed TD report */
+    for (int i = 0; i < ROUNDS; i++) {
+        ratls_result *r = NULL;
+        if (vec_verify(j->v, j->good, j->good_len, j->c, NULL, j->at, &r) != RATLS_OK || !ratls_result_verified(r))
+            j->failures++;
+        ratls_result_free(r);
+        if (vec_verify(j->v, bad, j->good_len, j->c, NULL, j->at, &r) != RATLS_ERR_QUOTE_SIGNATURE)
+            j->failures++;
+        ratls_result_free(r);
+        /* outside the window the cached collateral must not be used */
+        if (vec_verify(j->v, j->good, j->good_len, j->c, NULL, j->at + 400 * 86400, &r) == RATLS_OK)
+            j->failures++;
+        ratls_result_free(r);
+        if (i % 50 == 25)
+            ratls_verifier_clear_cache(j->v);
+    }
+    free(bad);
+    return NULL;
+}
+
+static void run_threads(ratls_verifier *v, const ratls_collateral *c, const uint8_t *q, size_t ql, int64_t at)
+{
+    pthread_t t[THREADS];
+    job j[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        j[i] = (job){v, c, q, ql, at, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, worker, &j[i]), 0);
+    }
+    int failures = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        failures += j[i].failures;
+    }
+    printf("  %d threads x %d rounds x 3 verifications: %d wrong verdicts\n", THREADS, ROUNDS, failures);
+    assert_int_equal(failures, 0);
+}
+
+static void test_threads_simulated(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    tp_output out;
+    tp_scenario_default(&s, NOW);
+    assert_int_equal(tp_generate(&s, &out), 0);
+    ratls_collateral *c = NULL;
+    assert_int_equal(ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, NULL, 0),
+                     RATLS_OK);
+    ratls_verifier *v = ratls_verifier_new();
+    assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, out.root_der, out.root_der_len), RATLS_OK);
+    run_threads(v, c, out.quote, out.quote_len, NOW);
+    ratls_verifier_free(v);
+    ratls_collateral_free(c);
+    tp_output_free(&out);
+}
+
+static void test_threads_real(void **state)
+{
+    (void)state;
+    uint8_t *q, *cj;
+    size_t ql, cl;
+    if (!vec_dir())
+        skip();
+    assert_int_equal(vec_read("tdx/dcap-qvl/tdx_quote", &q, &ql), 0);
+    assert_int_equal(vec_read("tdx/dcap-qvl/tdx_quote_collateral.json", &cj, &cl), 0);
+    ratls_collateral *c = NULL;
+    assert_int_equal(ratls_collateral_from_json(cj, cl, &c, NULL, 0), RATLS_OK);
+    ratls_verifier *v = ratls_verifier_new();
+    run_threads(v, c, q, ql, 1752919234);
+    ratls_verifier_free(v);
+    ratls_collateral_free(c);
+    free(q);
+    free(cj);
+}
+
+/* Many platforms through one verifier: more than the PCK cache holds. */
+static void test_cache_eviction(void **state)
+{
+    (void)state;
+    ratls_verifier *v = ratls_verifier_new();
+    tp_scenario s;
+    int ok = 0;
+    for (int i = 0; i < 80; i++) {
+        tp_output out;
+        tp_scenario_default(&s, NOW);
+        s.report.report_data[0] = (uint8_t)i; /* new quote, same platform */
+        s.qe_isvsvn = (uint16_t)(8 + (i % 3)); /* a few distinct QE reports */
+        assert_int_equal(tp_generate(&s, &out), 0);
+        ratls_collateral *c = NULL;
+        assert_int_equal(
+            ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, NULL, 0),
+            RATLS_OK);
+        if (i == 0)
+            assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, out.root_der, out.root_der_len), RATLS_OK);
+        ratls_result *r = NULL;
+        ok += vec_verify(v, out.quote, out.quote_len, c, NULL, NOW, &r) == RATLS_OK;
+        ratls_result_free(r);
+        ratls_collateral_free(c);
+        tp_output_free(&out);
+    }
+    assert_int_equal(ok, 80);
+    ratls_verifier_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_simulated),
+        cmocka_unit_test(test_threads_real),
+        cmocka_unit_test(test_cache_eviction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
