@@ -191,6 +191,29 @@ typedef struct ratls_collateral ratls_collateral;
  * checks it. `tcb_info` and `qe_identity` must be the exact signed texts. */
 RATLS_API RATLS_WUR ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_collateral **out,
                                                             char *err, size_t errlen);
+
+/* The same collateral from the pieces Intel PCS (or a PCCS) serves:
+ * the TCB Info and QE Identity response bodies as received
+ * ({"tcbInfo": {...}, "signature": "..."}, {"enclaveIdentity": ...}; the
+ * signature is checked over the exact bytes of the inner value), the CRLs
+ * as DER, and the issuer chains as PEM (URL-decoded from the response
+ * headers). Every pointer is borrowed for the call only. */
+typedef struct ratls_collateral_parts {
+    const char *pck_crl_issuer_chain;     /* PEM, NUL-terminated */
+    const uint8_t *root_ca_crl;           /* DER */
+    size_t root_ca_crl_len;
+    const uint8_t *pck_crl;               /* DER */
+    size_t pck_crl_len;
+    const char *tcb_info_issuer_chain;    /* PEM, NUL-terminated */
+    const char *tcb_info_body;            /* response body */
+    size_t tcb_info_body_len;
+    const char *qe_identity_issuer_chain; /* PEM, NUL-terminated */
+    const char *qe_identity_body;
+    size_t qe_identity_body_len;
+} ratls_collateral_parts;
+
+RATLS_API RATLS_WUR ratls_status ratls_collateral_from_pcs(const ratls_collateral_parts *parts, ratls_collateral **out,
+                                                           char *err, size_t errlen);
 RATLS_API void ratls_collateral_free(ratls_collateral *c);
 /* Serialize back to QuoteCollateralV3 JSON (signed texts kept byte-exact). */
 RATLS_API RATLS_WUR ratls_status ratls_collateral_to_json(const ratls_collateral *c, char **json_out);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 
+#include "base/json_span.h"
 #include "base/json_util.h"
 #include "tdx/collateral.h"
 #include "tdx/pem_chain.h"
@@ -423,6 +424,49 @@ static ratls_status sig_hex(const char *s, uint8_t out[64], const char *what, ch
     return RATLS_OK;
 }
 
+/* Parse the texts in c->s_* into structures and compute the cache digest. */
+static ratls_status collateral_finish(ratls_collateral *c, char *err, size_t errlen)
+{
+    ratls_status s;
+    char sub[512];
+    if ((s = pem_chain_parse((const uint8_t *)c->s_pck_crl_issuer_chain, strlen(c->s_pck_crl_issuer_chain), 4,
+                             &c->pck_crl_chain, sub, sizeof sub)) != RATLS_OK)
+        return set_err(err, errlen, s, "pck_crl_issuer_chain: %s", sub);
+    if ((s = pem_chain_parse((const uint8_t *)c->s_tcb_info_issuer_chain, strlen(c->s_tcb_info_issuer_chain), 4,
+                             &c->tcb_chain, sub, sizeof sub)) != RATLS_OK)
+        return set_err(err, errlen, s, "tcb_info_issuer_chain: %s", sub);
+    if ((s = pem_chain_parse((const uint8_t *)c->s_qe_identity_issuer_chain, strlen(c->s_qe_identity_issuer_chain), 4,
+                             &c->qe_chain, sub, sizeof sub)) != RATLS_OK)
+        return set_err(err, errlen, s, "qe_identity_issuer_chain: %s", sub);
+    if ((s = parse_crl_hex(c->s_root_ca_crl, strlen(c->s_root_ca_crl), &c->root_crl, "root_ca_crl", err, errlen)) ||
+        (s = parse_crl_hex(c->s_pck_crl, strlen(c->s_pck_crl), &c->pck_crl, "pck_crl", err, errlen)) ||
+        (s = sig_hex(c->s_tcb_info_signature, c->tcb_sig, "tcb_info_signature", err, errlen)) ||
+        (s = sig_hex(c->s_qe_identity_signature, c->qe_sig, "qe_identity_signature", err, errlen)) ||
+        (s = parse_tcb_info(c->s_tcb_info, strlen(c->s_tcb_info), &c->ti, err, errlen)) ||
+        (s = parse_qe_identity(c->s_qe_identity, strlen(c->s_qe_identity), &c->qi, err, errlen)))
+        return s;
+    hex_encode_upper(c->ti.fmspc, 6, c->fmspc_hex);
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return RATLS_ERR_INTERNAL;
+    }
+    digest_field(md, c->s_pck_crl_issuer_chain);
+    digest_field(md, c->s_root_ca_crl);
+    digest_field(md, c->s_pck_crl);
+    digest_field(md, c->s_tcb_info_issuer_chain);
+    digest_field(md, c->s_tcb_info);
+    digest_field(md, c->s_tcb_info_signature);
+    digest_field(md, c->s_qe_identity_issuer_chain);
+    digest_field(md, c->s_qe_identity);
+    digest_field(md, c->s_qe_identity_signature);
+    unsigned dl = 0;
+    int ok = EVP_DigestFinal_ex(md, c->digest, &dl);
+    EVP_MD_CTX_free(md);
+    return ok == 1 ? RATLS_OK : RATLS_ERR_INTERNAL;
+}
+
 ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_collateral **out, char *err,
                                         size_t errlen)
 {
@@ -440,72 +484,93 @@ ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_co
     }
     ratls_collateral *c = calloc(1, sizeof *c);
     ratls_status s = RATLS_ERR_NO_MEMORY;
-    size_t l_root = 0, l_pck = 0, l_ti = 0, l_qe = 0;
     if (!c)
         goto fail;
     if ((s = take_str(o, "pck_crl_issuer_chain", &c->s_pck_crl_issuer_chain, NULL, 0, err, errlen)) ||
-        (s = take_str(o, "root_ca_crl", &c->s_root_ca_crl, &l_root, 0, err, errlen)) ||
-        (s = take_str(o, "pck_crl", &c->s_pck_crl, &l_pck, 0, err, errlen)) ||
+        (s = take_str(o, "root_ca_crl", &c->s_root_ca_crl, NULL, 0, err, errlen)) ||
+        (s = take_str(o, "pck_crl", &c->s_pck_crl, NULL, 0, err, errlen)) ||
         (s = take_str(o, "tcb_info_issuer_chain", &c->s_tcb_info_issuer_chain, NULL, 0, err, errlen)) ||
-        (s = take_str(o, "tcb_info", &c->s_tcb_info, &l_ti, 0, err, errlen)) ||
+        (s = take_str(o, "tcb_info", &c->s_tcb_info, NULL, 0, err, errlen)) ||
         (s = take_str(o, "tcb_info_signature", &c->s_tcb_info_signature, NULL, 0, err, errlen)) ||
         (s = take_str(o, "qe_identity_issuer_chain", &c->s_qe_identity_issuer_chain, NULL, 0, err, errlen)) ||
-        (s = take_str(o, "qe_identity", &c->s_qe_identity, &l_qe, 0, err, errlen)) ||
+        (s = take_str(o, "qe_identity", &c->s_qe_identity, NULL, 0, err, errlen)) ||
         (s = take_str(o, "qe_identity_signature", &c->s_qe_identity_signature, NULL, 0, err, errlen)) ||
-        (s = take_str(o, "pck_certificate_chain", &c->s_pck_certificate_chain, NULL, 1, err, errlen)))
+        (s = take_str(o, "pck_certificate_chain", &c->s_pck_certificate_chain, NULL, 1, err, errlen)) ||
+        (s = collateral_finish(c, err, errlen)))
         goto fail;
-    char sub[512];
-    if ((s = pem_chain_parse((const uint8_t *)c->s_pck_crl_issuer_chain, strlen(c->s_pck_crl_issuer_chain), 4,
-                             &c->pck_crl_chain, sub, sizeof sub)) != RATLS_OK) {
-        set_err(err, errlen, s, "pck_crl_issuer_chain: %s", sub);
-        goto fail;
-    }
-    if ((s = pem_chain_parse((const uint8_t *)c->s_tcb_info_issuer_chain, strlen(c->s_tcb_info_issuer_chain), 4,
-                             &c->tcb_chain, sub, sizeof sub)) != RATLS_OK) {
-        set_err(err, errlen, s, "tcb_info_issuer_chain: %s", sub);
-        goto fail;
-    }
-    if ((s = pem_chain_parse((const uint8_t *)c->s_qe_identity_issuer_chain, strlen(c->s_qe_identity_issuer_chain), 4,
-                             &c->qe_chain, sub, sizeof sub)) != RATLS_OK) {
-        set_err(err, errlen, s, "qe_identity_issuer_chain: %s", sub);
-        goto fail;
-    }
-    if ((s = parse_crl_hex(c->s_root_ca_crl, l_root, &c->root_crl, "root_ca_crl", err, errlen)) ||
-        (s = parse_crl_hex(c->s_pck_crl, l_pck, &c->pck_crl, "pck_crl", err, errlen)) ||
-        (s = sig_hex(c->s_tcb_info_signature, c->tcb_sig, "tcb_info_signature", err, errlen)) ||
-        (s = sig_hex(c->s_qe_identity_signature, c->qe_sig, "qe_identity_signature", err, errlen)) ||
-        (s = parse_tcb_info(c->s_tcb_info, l_ti, &c->ti, err, errlen)) ||
-        (s = parse_qe_identity(c->s_qe_identity, l_qe, &c->qi, err, errlen)))
-        goto fail;
-    hex_encode_upper(c->ti.fmspc, 6, c->fmspc_hex);
-
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
-        s = RATLS_ERR_INTERNAL;
-        goto fail;
-    }
-    digest_field(md, c->s_pck_crl_issuer_chain);
-    digest_field(md, c->s_root_ca_crl);
-    digest_field(md, c->s_pck_crl);
-    digest_field(md, c->s_tcb_info_issuer_chain);
-    digest_field(md, c->s_tcb_info);
-    digest_field(md, c->s_tcb_info_signature);
-    digest_field(md, c->s_qe_identity_issuer_chain);
-    digest_field(md, c->s_qe_identity);
-    digest_field(md, c->s_qe_identity_signature);
-    unsigned dl = 0;
-    int ok = EVP_DigestFinal_ex(md, c->digest, &dl);
-    EVP_MD_CTX_free(md);
-    if (ok != 1) {
-        s = RATLS_ERR_INTERNAL;
-        goto fail;
-    }
     json_decref(o);
     *out = c;
     return RATLS_OK;
 fail:
     json_decref(o);
+    ratls_collateral_free(c);
+    return s;
+}
+
+static char *dup_n(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static char *hex_dup(const uint8_t *b, size_t n)
+{
+    char *d = malloc(2 * n + 1);
+    if (d)
+        hex_encode(b, n, d);
+    return d;
+}
+
+/* {"tcbInfo": {...}, "signature": "hex"}: the signed value's exact text and
+ * the signature string. */
+static ratls_status split_signed_body(const char *body, size_t len, const char *key, char **text, char **sig,
+                                      const char *what, char *err, size_t errlen)
+{
+    const char *v, *sv;
+    size_t vl, svl;
+    if (len > COLLATERAL_MAX_JSON || memchr(body, 0, len))
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response is too large or holds NUL bytes", what);
+    if (json_member_span(body, len, key, &v, &vl) || v[0] != '{')
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response has no single \"%s\" object", what, key);
+    if (json_member_span(body, len, "signature", &sv, &svl) || svl < 2 || sv[0] != '"' || sv[svl - 1] != '"')
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response has no single \"signature\" string", what);
+    *text = dup_n(v, vl);
+    *sig = dup_n(sv + 1, svl - 2);
+    return *text && *sig ? RATLS_OK : RATLS_ERR_NO_MEMORY;
+}
+
+ratls_status ratls_collateral_from_pcs(const ratls_collateral_parts *p, ratls_collateral **out, char *err,
+                                       size_t errlen)
+{
+    if (!p || !out || !p->pck_crl_issuer_chain || !p->root_ca_crl || !p->pck_crl || !p->tcb_info_issuer_chain ||
+        !p->tcb_info_body || !p->qe_identity_issuer_chain || !p->qe_identity_body)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    ratls_collateral *c = calloc(1, sizeof *c);
+    if (!c)
+        return RATLS_ERR_NO_MEMORY;
+    ratls_status s = RATLS_ERR_NO_MEMORY;
+    c->s_pck_crl_issuer_chain = strdup(p->pck_crl_issuer_chain);
+    c->s_tcb_info_issuer_chain = strdup(p->tcb_info_issuer_chain);
+    c->s_qe_identity_issuer_chain = strdup(p->qe_identity_issuer_chain);
+    c->s_root_ca_crl = hex_dup(p->root_ca_crl, p->root_ca_crl_len);
+    c->s_pck_crl = hex_dup(p->pck_crl, p->pck_crl_len);
+    if (!c->s_pck_crl_issuer_chain || !c->s_tcb_info_issuer_chain || !c->s_qe_identity_issuer_chain ||
+        !c->s_root_ca_crl || !c->s_pck_crl)
+        goto fail;
+    if ((s = split_signed_body(p->tcb_info_body, p->tcb_info_body_len, "tcbInfo", &c->s_tcb_info,
+                               &c->s_tcb_info_signature, "TCB Info", err, errlen)) ||
+        (s = split_signed_body(p->qe_identity_body, p->qe_identity_body_len, "enclaveIdentity", &c->s_qe_identity,
+                               &c->s_qe_identity_signature, "QE Identity", err, errlen)) ||
+        (s = collateral_finish(c, err, errlen)))
+        goto fail;
+    *out = c;
+    return RATLS_OK;
+fail:
     ratls_collateral_free(c);
     return s;
 }

@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "base/der.h"
+#include "base/json_span.h"
 #include "base/util.h"
 
 static void test_hex(void **state)
@@ -139,11 +141,54 @@ static void test_policy_strings(void **state)
     ratls_tdx_quote_free(NULL);
 }
 
+static void span_ok(const char *json, const char *key, const char *want)
+{
+    const char *v;
+    size_t n;
+    assert_int_equal(json_member_span(json, strlen(json), key, &v, &n), 0);
+    assert_int_equal(n, strlen(want));
+    assert_memory_equal(v, want, n);
+}
+
+static void span_bad(const char *json, const char *key)
+{
+    const char *v;
+    size_t n;
+    assert_int_not_equal(json_member_span(json, strlen(json), key, &v, &n), 0);
+}
+
+static void test_json_span(void **state)
+{
+    (void)state;
+    span_ok("{\"tcbInfo\":{\"a\":[1,2,{\"b\":\"}\"}]},\"signature\":\"ab\"}", "tcbInfo", "{\"a\":[1,2,{\"b\":\"}\"}]}");
+    span_ok(" { \"x\" : 1 ,\n \"tcbInfo\" :  {\"q\": \"\\\"\\u00e9\"} } ", "tcbInfo", "{\"q\": \"\\\"\\u00e9\"}");
+    span_ok("{\"signature\":\"00ff\"}", "signature", "\"00ff\"");
+    span_ok("{\"n\":-1.5e+3,\"k\":[true,false,null]}", "k", "[true,false,null]");
+    span_bad("{\"tcbInfo\":{},\"tcbInfo\":{}}", "tcbInfo");   /* duplicate */
+    span_bad("{\"tcbInfo\":{}} x", "tcbInfo");                /* trailing garbage */
+    span_bad("{\"tcbInfo\":{}", "tcbInfo");                   /* unterminated */
+    span_bad("{\"tcbInfo\":{\"a\":01}}", "tcbInfo");          /* bad number */
+    span_bad("{\"tcbInfo\":{\"a\":\"\\x\"}}", "tcbInfo");   /* bad escape */
+    span_bad("{\"other\":1}", "tcbInfo");                     /* absent */
+    span_bad("[{\"tcbInfo\":{}}]", "tcbInfo");                /* not an object */
+    span_bad("{\"tcbInfo\":{\"a\":[1,]}}", "tcbInfo");         /* trailing comma */
+    char deep[300];
+    size_t n = 0;
+    n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"k\":");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = 0;
+    span_bad(deep, "k"); /* nested too deep */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hex),  cmocka_unit_test(test_b64),           cmocka_unit_test(test_der),
-        cmocka_unit_test(test_time), cmocka_unit_test(test_status_strings), cmocka_unit_test(test_policy_strings),
+        cmocka_unit_test(test_time), cmocka_unit_test(test_status_strings), cmocka_unit_test(test_policy_strings), cmocka_unit_test(test_json_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
