@@ -317,7 +317,7 @@ RATLS_API const char *ratls_result_fmspc(const ratls_result *r);
 RATLS_API int ratls_result_used_insecure_root(const ratls_result *r);
 /* The whole result as one JSON object:
  * {verified, tee, status, error, tcb_status, advisory_ids, checks:[{id,result,detail}],
- *  collateral:{valid_from, expires}, td_report:{...}, insecure_root}. */
+ *  collateral:{valid_from, expires}, td_report:{...}, insecure_test_root}. */
 RATLS_API RATLS_WUR ratls_status ratls_result_to_json(const ratls_result *r, char **json_out);
 
 #ifdef __cplusplus

@@ -101,8 +101,10 @@ ratls_status ratls_policy_allow_advisory(ratls_policy *p, const char *id)
 {
     if (!p)
         return RATLS_ERR_INVALID_ARGUMENT;
-    p->restrict_adv = 1;
-    return list_add(&p->allow, &p->nallow, id);
+    ratls_status s = list_add(&p->allow, &p->nallow, id);
+    if (s == RATLS_OK) /* a rejected call leaves the policy as it was */
+        p->restrict_adv = 1;
+    return s;
 }
 
 void ratls_policy_restrict_advisories(ratls_policy *p)

@@ -363,7 +363,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     x.to = INT64_MAX;
     ratls_status s = RATLS_OK;
     ec_pub *att = NULL;
-    int fresh_platform = 0;
+    int fresh_platform = 0, window_complete = 0;
     sgx_ext ext;
     char t[32];
     memset(&ext, 0, sizeof ext);
@@ -412,6 +412,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         fresh_platform = 1;
         win(&x, f0, t0);
     }
+    /* every dated item has now been checked: the window is complete */
+    window_complete = 1;
     hex_encode_upper(ext.fmspc, 6, r->fmspc);
     hex_encode_upper(ext.pceid, 2, r->pceid);
 
@@ -514,7 +516,9 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
 
     s = appraise(&x, ev.final_status);
 done:
-    if (x.from != INT64_MIN && x.to != INT64_MAX && x.from <= x.to) {
+    /* A window is reported only when every dated item passed: after a
+     * failure it would cover only the items checked before it. */
+    if (window_complete && x.from != INT64_MIN && x.to != INT64_MAX && x.from <= x.to) {
         r->coll_valid_from = x.from;
         r->coll_expiry = x.to;
     }

@@ -57,8 +57,8 @@ static void gen_make(const tp_scenario *s, gen *g)
     char err[512] = "";
     memset(g, 0, sizeof *g);
     assert_int_equal(tp_generate(s, &g->out), 0);
-    ratls_status st =
-        ratls_collateral_from_json((const uint8_t *)g->out.collateral_json, g->out.collateral_len, &g->coll, err, sizeof err);
+    ratls_status st = ratls_collateral_from_json((const uint8_t *)g->out.collateral_json, g->out.collateral_len,
+                                                 &g->coll, err, sizeof err);
     if (st != RATLS_OK)
         fail_msg("collateral did not load: %s (%s)", ratls_status_name(st), err);
     g->ev = ratls_evidence_new();
@@ -101,9 +101,10 @@ static void dump(const ratls_result *r)
     for (size_t i = 0; i < ratls_result_check_count(r); i++) {
         const char *id, *detail;
         ratls_check_outcome o;
-        if (ratls_result_check(r, i, &id, &o, &detail) == RATLS_OK)
-            print_message("  %-28s %s  %s\n", id, o == RATLS_CHECK_PASS ? "pass" : o == RATLS_CHECK_FAIL ? "FAIL" : "skip",
-                          detail);
+        if (ratls_result_check(r, i, &id, &o, &detail) != RATLS_OK)
+            continue;
+        const char *tag = o == RATLS_CHECK_PASS ? "pass" : o == RATLS_CHECK_FAIL ? "FAIL" : "skip";
+        print_message("  %-28s %s  %s\n", id, tag, detail);
     }
 }
 
@@ -272,7 +273,8 @@ static void collateral_load_fails(const tp_scenario *s, ratls_status want)
     ratls_collateral *c = NULL;
     char err[512] = "";
     assert_int_equal(tp_generate(s, &out), 0);
-    ratls_status st = ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, err, sizeof err);
+    ratls_status st =
+        ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, err, sizeof err);
     if (st != want)
         fail_msg("collateral load gave %s (%s), expected %s", ratls_status_name(st), err, ratls_status_name(want));
     assert_null(c);
@@ -322,7 +324,23 @@ static void test_default_uptodate(void **state)
     assert_memory_equal(t->report_data, s.report.report_data, 64);
     assert_memory_equal(t->mr_td, s.report.mr_td, 48);
     assert_null(strstr(detail_of(r, "tdx.quote.format"), "trailing"));
+    assert_int_equal(ratls_result_find_check(r, "tdx.no_such_check", NULL, NULL), -1);
+    assert_int_equal(ratls_result_check(r, NCHECKS, NULL, NULL, NULL), RATLS_ERR_INVALID_ARGUMENT);
     ratls_result_free(r);
+
+    /* without a result pointer: the same status, nothing to free */
+    gen g;
+    gen_make(&s, &g);
+    ratls_verifier *v = test_verifier(&g.out);
+    ratls_policy *p = policy(NULL);
+    assert_int_equal(ratls_verify(v, g.ev, g.coll, p, NOW, NULL), RATLS_OK);
+    s.report.td_attributes[0] |= 0x01; /* ... and a rejection */
+    gen_free(&g);
+    gen_make(&s, &g);
+    assert_int_equal(ratls_verify(v, g.ev, g.coll, p, NOW, NULL), RATLS_ERR_TD_DEBUG);
+    ratls_policy_free(p);
+    ratls_verifier_free(v);
+    gen_free(&g);
 }
 
 /* Each item of the collateral can be the one that bounds the window. */
@@ -451,6 +469,43 @@ static void test_policy_rejects_unknown_strings(void **state)
     s.levels[0].status = "SWHardeningNeeded";
     run(&s, p, RATLS_ERR_TCB_STATUS_REJECTED, "SWHardeningNeeded", "tdx.tcb");
     ratls_policy_free(p);
+}
+
+/*
+ * BUG (minor; src/core/policy.c, ratls_policy_allow_advisory): a rejected
+ * call must leave the policy as it was (as ratls_policy_set_tcb_statuses
+ * does), but allow_advisory sets restrict_adv before list_add() validates the
+ * ID, so ratls_policy_allow_advisory(p, "") fails with INVALID_ARGUMENT and
+ * still turns on an (empty) allow list that rejects every advisory.
+ */
+static void test_policy_failed_allow_advisory_changes_nothing(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    base(&s);
+    s.levels[0].advisories[0] = "INTEL-SA-00615";
+    gen g;
+    gen_make(&s, &g);
+    ratls_verifier *v = test_verifier(&g.out);
+    ratls_policy *p = policy(NULL);
+    ratls_result *before = NULL, *after = NULL;
+    ratls_status st_before = ratls_verify(v, g.ev, g.coll, p, NOW, &before);
+    ratls_status bad1 = ratls_policy_allow_advisory(p, "");
+    ratls_status bad2 = ratls_policy_allow_advisory(p, NULL);
+    ratls_status st_after = ratls_verify(v, g.ev, g.coll, p, NOW, &after);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", ratls_result_error(after) ? ratls_result_error(after) : "");
+    ratls_result_free(before);
+    ratls_result_free(after);
+    ratls_policy_free(p);
+    ratls_verifier_free(v);
+    gen_free(&g);
+    /* asserted after freeing everything, so the known failure does not leak */
+    assert_int_equal(st_before, RATLS_OK);
+    assert_int_equal(bad1, RATLS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(bad2, RATLS_ERR_INVALID_ARGUMENT);
+    if (st_after != RATLS_OK)
+        fail_msg("after two rejected allow_advisory calls the policy gives %s (%s)", ratls_status_name(st_after), msg);
 }
 
 static void test_advisory_lists(void **state)
@@ -723,8 +778,8 @@ static void test_relaunch_needs_sgx_level_status(void **state)
         base_relaunch(&s);
         s.nlevels = 3;
         s.levels[2] = s.levels[1];
-        s.levels[1] = s.levels[0];                  /* TDX level: UpToDate, tdx {3,1,2} */
-        s.levels[0].tdx[2] = 9;                     /* SGX level, and the latest: tdx[2] 9 */
+        s.levels[1] = s.levels[0]; /* TDX level: UpToDate, tdx {3,1,2} */
+        s.levels[0].tdx[2] = 9;    /* SGX level, and the latest: tdx[2] 9 */
         s.levels[0].status = sgx_out_of_date ? "OutOfDate" : "UpToDate";
         s.report.tee_tcb_svn2[2] = 9;
         run_status(&s, sgx_out_of_date ? "OutOfDate" : "TDRelaunchAdvised", NO_ADV);
@@ -1103,6 +1158,92 @@ static void test_windows(void **state)
     }
 }
 
+/*
+ * BUG (src/tdx/verify.c, tdx_verify): when an item is outside its validity
+ * window, the result must not report a collateral window that contains `now`
+ * (the CLI prints it as "Collateral: valid A .. B" next to the error), and a
+ * warmed verifier must report what a fresh one does. Today the window of the
+ * items checked before the failing one is reported (e.g. an expired TCB Info
+ * gives "valid until now+30d"), and a PCK failure after a collateral cache
+ * hit reports the root/PCK CA certificates' window (now+7y).
+ */
+static void test_failed_validity_reports_no_valid_window(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t off;
+    } items[] = {
+        {"tcbinfo", offsetof(tp_scenario, tcbinfo_window)},   {"qeid", offsetof(tp_scenario, qeid_window)},
+        {"root_crl", offsetof(tp_scenario, root_crl_window)}, {"pck_crl", offsetof(tp_scenario, pck_crl_window)},
+        {"tcb_signing", offsetof(tp_scenario, tcb_signing_window)},
+        {"pck_ca", offsetof(tp_scenario, pck_ca_window)},     {"pck", offsetof(tp_scenario, pck_window)},
+    };
+    static const tp_window bad[] = {{-40 * DAY, -10 * DAY}, {DAY, 30 * DAY}};
+    int bad_reports = 0;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        for (size_t k = 0; k < 2; k++) {
+            tp_scenario s;
+            base(&s);
+            *(tp_window *)((char *)&s + items[i].off) = bad[k];
+            gen g;
+            gen_make(&s, &g);
+            ratls_verifier *v = test_verifier(&g.out);
+            ratls_policy *p = policy(NULL);
+            ratls_result *r = NULL;
+            ratls_status st = ratls_verify(v, g.ev, g.coll, p, NOW, &r);
+            assert_non_null(r);
+            assert_int_not_equal(st, RATLS_OK);
+            int64_t from = ratls_result_collateral_valid_from(r), to = ratls_result_collateral_expiry(r);
+            if (to != 0 && from <= NOW && NOW <= to) {
+                print_message("  %s %s: %s, yet collateral reported valid now%+lld .. now%+lld\n", items[i].name,
+                              k ? "not yet valid" : "expired", ratls_status_name(st), (long long)(from - NOW),
+                              (long long)(to - NOW));
+                bad_reports++;
+            }
+            ratls_result_free(r);
+            ratls_policy_free(p);
+            ratls_verifier_free(v);
+            gen_free(&g);
+        }
+    }
+
+    /* the PCK leaf expires before the collateral: warmed and fresh verifiers agree */
+    tp_scenario s;
+    base(&s);
+    s.pck_window.to_off = 10 * DAY;
+    gen g;
+    gen_make(&s, &g);
+    ratls_verifier *warm = test_verifier(&g.out), *fresh = test_verifier(&g.out);
+    ratls_policy *p = policy(NULL);
+    ratls_result *r = NULL, *a = NULL, *b = NULL;
+    assert_verdict(r, ratls_verify(warm, g.ev, g.coll, p, NOW, &r), RATLS_OK, "UpToDate", NULL);
+    ratls_result_free(r);
+    int64_t at = NOW + 20 * DAY;
+    assert_verdict(a, ratls_verify(warm, g.ev, g.coll, p, at, &a), RATLS_ERR_CERT_EXPIRED, NULL, "tdx.pck.chain");
+    assert_verdict(b, ratls_verify(fresh, g.ev, g.coll, p, at, &b), RATLS_ERR_CERT_EXPIRED, NULL, "tdx.pck.chain");
+    int64_t af = ratls_result_collateral_valid_from(a), ae = ratls_result_collateral_expiry(a);
+    int64_t bf = ratls_result_collateral_valid_from(b), be = ratls_result_collateral_expiry(b);
+    if (af != bf || ae != be) {
+        print_message("  PCK expired: warmed verifier reports now%+lld .. now%+lld, a fresh one %lld .. %lld\n",
+                      (long long)(af - at), (long long)(ae - at), (long long)bf, (long long)be);
+        bad_reports++;
+    }
+    if (ae != 0 && af <= at && at <= ae) {
+        print_message("  PCK expired (warmed verifier): collateral reported valid now%+lld .. now%+lld\n",
+                      (long long)(af - at), (long long)(ae - at));
+        bad_reports++;
+    }
+    ratls_result_free(a);
+    ratls_result_free(b);
+    ratls_policy_free(p);
+    ratls_verifier_free(warm);
+    ratls_verifier_free(fresh);
+    gen_free(&g);
+    if (bad_reports)
+        fail_msg("%d failed verifications reported a collateral window (see above)", bad_reports);
+}
+
 /* ------------------------------------------------------------------ */
 /* Platform, QE identity, QE report data                               */
 /* ------------------------------------------------------------------ */
@@ -1217,6 +1358,19 @@ static void test_td_attributes(void **state)
         run(&s, NULL, RATLS_ERR_TD_ATTRIBUTES, "UpToDate", "td.attributes");
         run(&s, p, RATLS_ERR_TD_ATTRIBUTES, "UpToDate", "td.attributes");
     }
+    ratls_policy_free(p);
+
+    /* a rejected TCB status is reported first; the attribute failure is recorded too */
+    base(&s);
+    s.levels[0].status = "SWHardeningNeeded";
+    s.report.td_attributes[0] |= 0x01;
+    r = verify(&s, NULL, RATLS_ERR_TCB_STATUS_REJECTED, "SWHardeningNeeded", "tdx.tcb");
+    ratls_check_outcome o = RATLS_CHECK_PASS;
+    assert_true(ratls_result_find_check(r, "td.attributes", &o, NULL) >= 0);
+    assert_int_equal(o, RATLS_CHECK_FAIL);
+    ratls_result_free(r);
+    p = policy("SWHardeningNeeded");
+    run(&s, p, RATLS_ERR_TD_DEBUG, "SWHardeningNeeded", "td.attributes");
     ratls_policy_free(p);
 
     /* PKS (30), KL (31) and PERFMON (63) are allowed */
@@ -1379,7 +1533,9 @@ static int detail_says_cached(const ratls_result *r, const char *id)
     return strstr(detail_of(r, id), "verified earlier") != NULL;
 }
 
-static void assert_same_verdict(const ratls_result *a, const ratls_result *b)
+/* Same status, TCB status, advisories, check outcomes and platform; the
+ * collateral window too when `window` is set. */
+static void assert_same_verdict(const ratls_result *a, const ratls_result *b, int window)
 {
     assert_int_equal(ratls_result_status(a), ratls_result_status(b));
     assert_int_equal(ratls_result_verified(a), ratls_result_verified(b));
@@ -1399,8 +1555,10 @@ static void assert_same_verdict(const ratls_result *a, const ratls_result *b)
         assert_string_equal(ia, ib);
         assert_int_equal(oa, ob);
     }
-    assert_int_equal(ratls_result_collateral_expiry(a), ratls_result_collateral_expiry(b));
-    assert_int_equal(ratls_result_collateral_valid_from(a), ratls_result_collateral_valid_from(b));
+    if (window) {
+        assert_int_equal(ratls_result_collateral_expiry(a), ratls_result_collateral_expiry(b));
+        assert_int_equal(ratls_result_collateral_valid_from(a), ratls_result_collateral_valid_from(b));
+    }
     const char *fa = ratls_result_fmspc(a), *fb = ratls_result_fmspc(b);
     assert_true((fa == NULL) == (fb == NULL));
     if (fa)
@@ -1430,7 +1588,7 @@ static void test_cache_same_verdict(void **state)
         ratls_result *r1 = NULL, *r2 = NULL, *r3 = NULL;
         assert_verdict(r1, ratls_verify(v, g.ev, g.coll, p, NOW, &r1), want, tcb, fail_id);
         assert_verdict(r2, ratls_verify(v, g.ev, g.coll, p, NOW + HOUR, &r2), want, tcb, fail_id);
-        assert_same_verdict(r1, r2);
+        assert_same_verdict(r1, r2, 1);
         for (size_t i = 0; i < sizeof cached_checks / sizeof cached_checks[0]; i++) {
             assert_false(detail_says_cached(r1, cached_checks[i]));
             assert_true(detail_says_cached(r2, cached_checks[i]));
@@ -1438,7 +1596,7 @@ static void test_cache_same_verdict(void **state)
         /* clear_cache: verified from scratch, same verdict */
         ratls_verifier_clear_cache(v);
         assert_verdict(r3, ratls_verify(v, g.ev, g.coll, p, NOW, &r3), want, tcb, fail_id);
-        assert_same_verdict(r1, r3);
+        assert_same_verdict(r1, r3, 1);
         for (size_t i = 0; i < sizeof cached_checks / sizeof cached_checks[0]; i++)
             assert_false(detail_says_cached(r3, cached_checks[i]));
         ratls_result_free(r1);
@@ -1462,7 +1620,8 @@ static void test_cache_same_verdict(void **state)
 }
 
 /* Verify at `at` with the warmed verifier `v` and with a fresh one: the same
- * verdict, the expected one. */
+ * verdict, the expected one. (The window reported with a failed verdict is
+ * checked by test_failed_validity_reports_no_valid_window.) */
 static void cached_vs_fresh(ratls_verifier *v, const gen *g, const ratls_policy *p, int64_t at, ratls_status want,
                             const char *tcb, const char *fail_id)
 {
@@ -1470,7 +1629,7 @@ static void cached_vs_fresh(ratls_verifier *v, const gen *g, const ratls_policy 
     ratls_result *a = NULL, *b = NULL;
     assert_verdict(a, ratls_verify(v, g->ev, g->coll, p, at, &a), want, tcb, fail_id);
     assert_verdict(b, ratls_verify(fresh, g->ev, g->coll, p, at, &b), want, tcb, fail_id);
-    assert_same_verdict(a, b);
+    assert_same_verdict(a, b, want == RATLS_OK);
     ratls_result_free(a);
     ratls_result_free(b);
     ratls_verifier_free(fresh);
@@ -1491,7 +1650,7 @@ static void test_cache_honours_time(void **state)
     assert_int_equal(ratls_result_collateral_expiry(r), NOW + 10 * DAY);
     ratls_result_free(r);
 
-    /* inside every window: from the cache */
+    /* inside every window (the last second of the PCK leaf) */
     cached_vs_fresh(v, &g, p, NOW + 10 * DAY, RATLS_OK, "UpToDate", NULL);
     /* the PCK leaf has expired, the collateral has not */
     cached_vs_fresh(v, &g, p, NOW + 10 * DAY + 1, RATLS_ERR_CERT_EXPIRED, NULL, "tdx.pck.chain");
@@ -1651,7 +1810,8 @@ static void test_cache_rejects_tampered_collateral(void **state)
         memcpy(at, cases[i].replace, strlen(cases[i].replace));
         ratls_collateral *c = NULL;
         char err[256];
-        assert_int_equal(ratls_collateral_from_json((const uint8_t *)json, strlen(json), &c, err, sizeof err), RATLS_OK);
+        ratls_status st = ratls_collateral_from_json((const uint8_t *)json, strlen(json), &c, err, sizeof err);
+        assert_int_equal(st, RATLS_OK);
         assert_verdict(r, ratls_verify(v, g.ev, c, p, NOW, &r), cases[i].want, NULL, cases[i].check);
         ratls_result_free(r);
         ratls_collateral_free(c);
@@ -1765,6 +1925,7 @@ int main(void)
         cmocka_unit_test(test_policy_replaces_status_set),
         cmocka_unit_test(test_policy_rejects_unknown_strings),
         cmocka_unit_test(test_advisory_lists),
+        cmocka_unit_test(test_policy_failed_allow_advisory_changes_nothing),
         cmocka_unit_test(test_module_out_of_date_converges),
         cmocka_unit_test(test_module_revoked),
         cmocka_unit_test(test_qe_statuses),
@@ -1787,6 +1948,7 @@ int main(void)
         cmocka_unit_test(test_pck_revoked),
         cmocka_unit_test(test_processor_ca),
         cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_failed_validity_reports_no_valid_window),
         cmocka_unit_test(test_platform_mismatch),
         cmocka_unit_test(test_qe_identity_mismatch),
         cmocka_unit_test(test_qe_report_data),
