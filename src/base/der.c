@@ -146,3 +146,59 @@ int der_time(uint8_t tag, const der_t *val, int64_t *out)
     *out = utc_from_fields(year, mon, day, h, mi, s);
     return 0;
 }
+
+int der_read_oid(der_t *in, der_t *val)
+{
+    der_t v;
+    der_t save = *in;
+    if (der_read(in, DER_OID, &v) || v.len == 0 || (v.p[v.len - 1] & 0x80)) {
+        *in = save;
+        return -1;
+    }
+    for (size_t i = 0; i < v.len; i++) {
+        int starts = i == 0 || !(v.p[i - 1] & 0x80);
+        if (starts && v.p[i] == 0x80) {
+            *in = save;
+            return -1;
+        }
+    }
+    *val = v;
+    return 0;
+}
+
+int utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1;
+            cp = c & 0x1fu;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2;
+            cp = c & 0x0fu;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3;
+            cp = c & 0x07u;
+        } else {
+            return 0;
+        }
+        if (n - i <= k)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + j] & 0x3fu);
+        }
+        static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}

@@ -35,6 +35,11 @@ int der_oid_equals(const der_t *val, const char *dotted);
 #define DER_GENTIME 0x18
 #define DER_SET 0x31
 
+/* Read an OBJECT IDENTIFIER whose encoding is well formed (non-empty, no
+ * 0x80 padding at the start of a sub-identifier, last octet complete). */
+int der_read_oid(der_t *in, der_t *val);
+/* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+int utf8_valid(const uint8_t *p, size_t n);
 /* Read any TLV: tag, contents, and the whole encoding (tlv). */
 int der_read_tlv(der_t *in, uint8_t *tag, der_t *val, der_t *tlv);
 /* Tag of the next TLV, or -1 at the end. */

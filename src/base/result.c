@@ -35,6 +35,11 @@ static void check_vadd(ratls_result *r, const char *id, ratls_check_outcome o, c
 {
     char detail[1024];
     vsnprintf(detail, sizeof detail, fmt, ap);
+    /* details quote untrusted text (certificate names): keep them printable
+     * ASCII so they are always valid JSON strings and safe on a terminal */
+    for (char *d = detail; *d; d++)
+        if ((unsigned char)*d < 0x20 || (unsigned char)*d > 0x7e)
+            *d = '?';
     if (r->nchecks == r->capchecks) {
         size_t cap = r->capchecks ? r->capchecks * 2 : 24;
         result_check *c = realloc(r->checks, cap * sizeof *c);

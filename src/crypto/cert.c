@@ -33,7 +33,7 @@ static int alg_is_ecdsa_sha256(der_t *in, der_t *tlv)
 {
     der_t alg, oid;
     const uint8_t *start = in->p;
-    if (der_read(in, DER_SEQUENCE, &alg) || der_read(&alg, DER_OID, &oid) || alg.len != 0 ||
+    if (der_read(in, DER_SEQUENCE, &alg) || der_read_oid(&alg, &oid) || alg.len != 0 ||
         !der_oid_equals(&oid, OID_ECDSA_SHA256))
         return 0;
     if (tlv) {
@@ -74,6 +74,35 @@ static int sig_from_bitstring(der_t *in, uint8_t out[64])
     return 0;
 }
 
+/* DirectoryString-like values: UTF8String (valid UTF-8), PrintableString
+ * (its character set), IA5String (ASCII); no NULs. */
+static int string_ok(uint8_t tag, const der_t *v)
+{
+    if (memchr(v->p, 0, v->len))
+        return 0;
+    if (tag == DER_UTF8)
+        return utf8_valid(v->p, v->len);
+    for (size_t i = 0; i < v->len; i++) {
+        uint8_t c = v->p[i];
+        if (tag == DER_IA5 && c >= 0x80)
+            return 0;
+        if (tag == DER_PRINTABLE && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                                      strchr(" '()+,-./:=?", c)))
+            return 0;
+    }
+    return tag == DER_IA5 || tag == DER_PRINTABLE;
+}
+
+/* INTEGER serial: positive, minimal, at most 20 octets of value (RFC 5280). */
+static int serial_ok(const der_t *v)
+{
+    if (v->len == 0 || v->len > 21 || (v->p[0] & 0x80))
+        return 0;
+    if (v->len > 1 && v->p[0] == 0 && !(v->p[1] & 0x80))
+        return 0;
+    return v->len < 21 || v->p[0] == 0;
+}
+
 /* Name: SEQUENCE OF SET OF AttributeTypeAndValue. Extracts CN and O and
  * rejects a second CN (the CN checks must not be satisfiable two ways). */
 static int parse_name(const der_t *name_tlv_contents, char *cn, size_t cnlen, char *org, size_t orglen)
@@ -86,8 +115,11 @@ static int parse_name(const der_t *name_tlv_contents, char *cn, size_t cnlen, ch
             return -1;
         while (set.len) {
             uint8_t tag;
-            if (der_read(&set, DER_SEQUENCE, &atv) || der_read(&atv, DER_OID, &oid) ||
+            if (der_read(&set, DER_SEQUENCE, &atv) || der_read_oid(&atv, &oid) ||
                 der_read_tlv(&atv, &tag, &val, NULL) || atv.len != 0)
+                return -1;
+            /* every attribute value must be a well-formed string */
+            if (!string_ok(tag, &val))
                 return -1;
             int is_cn = der_oid_equals(&oid, OID_CN), is_o = der_oid_equals(&oid, OID_O);
             if (!is_cn && !is_o)
@@ -127,7 +159,7 @@ static int parse_extensions(der_t exts, rcert *c, char *err, size_t errlen)
     while (list.len) {
         der_t ext, oid, crit, val;
         int critical = 0;
-        if (der_read(&list, DER_SEQUENCE, &ext) || der_read(&ext, DER_OID, &oid)) {
+        if (der_read(&list, DER_SEQUENCE, &ext) || der_read_oid(&ext, &oid)) {
             set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "malformed extension");
             return -1;
         }
@@ -232,7 +264,7 @@ ratls_status rcert_parse(const uint8_t *der, size_t len, rcert **out, char *err,
     if (der_read(&tbs, 0xa0, &ver) || der_read(&ver, DER_INTEGER, &v) || ver.len != 0 || der_uint(&v, 2, &vn) ||
         vn != 2)
         BAD("certificate is not X.509 v3");
-    if (der_read(&tbs, DER_INTEGER, &v) || v.len == 0 || v.len > 21 || (v.p[0] & 0x80))
+    if (der_read(&tbs, DER_INTEGER, &v) || !serial_ok(&v))
         BAD("certificate serial number malformed");
     c->serial = v.p;
     c->serial_len = v.len;
@@ -257,8 +289,8 @@ ratls_status rcert_parse(const uint8_t *der, size_t len, rcert **out, char *err,
     c->subject = name_tlv.p;
     c->subject_len = name_tlv.len;
     der_t spki, alg, oid, bs;
-    if (der_read(&tbs, DER_SEQUENCE, &spki) || der_read(&spki, DER_SEQUENCE, &alg) || der_read(&alg, DER_OID, &oid) ||
-        !der_oid_equals(&oid, OID_EC_PUBKEY) || der_read(&alg, DER_OID, &oid) || !der_oid_equals(&oid, OID_P256) ||
+    if (der_read(&tbs, DER_SEQUENCE, &spki) || der_read(&spki, DER_SEQUENCE, &alg) || der_read_oid(&alg, &oid) ||
+        !der_oid_equals(&oid, OID_EC_PUBKEY) || der_read_oid(&alg, &oid) || !der_oid_equals(&oid, OID_P256) ||
         alg.len != 0 || der_read(&spki, DER_BIT_STRING, &bs) || spki.len != 0 || bs.len != 66 || bs.p[0] != 0 ||
         bs.p[1] != 0x04)
         BAD("certificate key is not an uncompressed P-256 key");
@@ -350,7 +382,7 @@ static int skip_crl_extensions(der_t exts, int entry)
         return -1;
     while (list.len) {
         der_t ext, oid, crit, val;
-        if (der_read(&list, DER_SEQUENCE, &ext) || der_read(&ext, DER_OID, &oid))
+        if (der_read(&list, DER_SEQUENCE, &ext) || der_read_oid(&ext, &oid))
             return -1;
         if (der_peek(&ext) == DER_BOOLEAN) {
             if (der_read(&ext, DER_BOOLEAN, &crit) || crit.len != 1 || crit.p[0] != 0xff)
@@ -410,16 +442,17 @@ ratls_status rcrl_parse(const uint8_t *der, size_t len, rcrl **out, char *err, s
     if (der_read_tlv(&tbs, &tag, &t, NULL) || der_time(tag, &t, &c->next_update))
         BAD("CRL has no (or a malformed) nextUpdate");
     if (der_peek(&tbs) == DER_SEQUENCE) {
-        der_t list;
-        der_read(&tbs, DER_SEQUENCE, &list);
+        der_t list = {NULL, 0};
+        if (der_read(&tbs, DER_SEQUENCE, &list))
+            BAD("CRL revokedCertificates malformed");
         size_t cap = 0;
         while (list.len) {
             der_t e, serial;
             int64_t rev_date;
             if (c->nrevoked >= MAX_CRL_ENTRIES)
                 BAD("CRL has more than %u entries", MAX_CRL_ENTRIES);
-            if (der_read(&list, DER_SEQUENCE, &e) || der_read(&e, DER_INTEGER, &serial) || serial.len == 0 ||
-                serial.len > 21 || der_read_tlv(&e, &tag, &t, NULL) || der_time(tag, &t, &rev_date))
+            if (der_read(&list, DER_SEQUENCE, &e) || der_read(&e, DER_INTEGER, &serial) || !serial_ok(&serial) ||
+                der_read_tlv(&e, &tag, &t, NULL) || der_time(tag, &t, &rev_date))
                 BAD("CRL entry malformed");
             if (e.len && skip_crl_extensions(e, 1))
                 BAD("CRL entry extension malformed or critical");

@@ -11,7 +11,7 @@
 static int entry(der_t *list, const char *oid, uint8_t tag, der_t *val)
 {
     der_t e, o;
-    if (der_read(list, DER_SEQUENCE, &e) || der_read(&e, DER_OID, &o) || !der_oid_equals(&o, oid) ||
+    if (der_read(list, DER_SEQUENCE, &e) || der_read_oid(&e, &o) || !der_oid_equals(&o, oid) ||
         der_read(&e, tag, val) || e.len != 0)
         return -1;
     return 0;
