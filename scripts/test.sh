@@ -12,8 +12,6 @@ if [ "${1:-}" = "--sanitize" ]; then
   OPTS=(-DCMAKE_BUILD_TYPE=Debug -DRATLS_SANITIZE=ON)
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  # every 3rd byte under the sanitizers keeps the mutation test within minutes
-  export RATLS_MUTATION_STRIDE="${RATLS_MUTATION_STRIDE:-3}"
 fi
 cmake -S . -B "$BUILD" "${OPTS[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
