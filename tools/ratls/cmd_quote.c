@@ -125,6 +125,8 @@ static int quote_verify(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!a)
+            break;
         if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--collateral") == 0 && val) {

@@ -17,7 +17,12 @@ int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len)
     }
     size_t n = 0, c = 4096;
     uint8_t *b = malloc(c);
-    while (b) {
+    if (!b) {
+        fclose(f);
+        fprintf(stderr, "ratls: out of memory reading %s\n", path);
+        return -1;
+    }
+    for (;;) {
         if (n == c) {
             if (c >= cap) {
                 fprintf(stderr, "ratls: %s is larger than %zu bytes\n", path, cap);
@@ -26,11 +31,12 @@ int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len)
                 return -1;
             }
             c *= 2;
-            uint8_t *nb = realloc(b, c + 1);
+            uint8_t *nb = realloc(b, c);
             if (!nb) {
                 free(b);
-                b = NULL;
-                break;
+                fclose(f);
+                fprintf(stderr, "ratls: out of memory reading %s\n", path);
+                return -1;
             }
             b = nb;
         }
@@ -41,7 +47,7 @@ int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len)
     }
     int bad = ferror(f);
     fclose(f);
-    if (!b || bad) {
+    if (bad) {
         fprintf(stderr, "ratls: cannot read %s\n", path);
         free(b);
         return -1;
