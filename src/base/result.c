@@ -32,6 +32,8 @@ void ratls_result_free(ratls_result *r)
 }
 
 static void check_vadd(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, va_list ap)
+    RATLS_PRINTF(4, 0);
+static void check_vadd(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, va_list ap)
 {
     char detail[1024];
     vsnprintf(detail, sizeof detail, fmt, ap);

@@ -15,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const fuzz_fixture *fx = fuzz_fixture_get();
     ratls_collateral *c = NULL;
     char err[512] = "";
+    fuzz_poison_stack();
     ratls_status s = ratls_collateral_from_json(data, size, &c, err, sizeof err);
     FUZZ_CHECK((s == RATLS_OK) == (c != NULL));
     FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
@@ -154,6 +155,7 @@ static void fixture_free(void)
     ratls_policy_free(g_fixture.policy);
     ratls_collateral_free(g_fixture.collateral);
     ratls_evidence_free(g_fixture.evidence);
+    free(g_fixture.root_der);
     memset(&g_fixture, 0, sizeof g_fixture);
 }
 
@@ -178,12 +180,35 @@ const fuzz_fixture *fuzz_fixture_get(void)
     FUZZ_CHECK(ratls_policy_deny_advisory(fx->policy, "INTEL-SA-00837") == RATLS_OK);
     FUZZ_CHECK((fx->evidence = ratls_evidence_new()) != NULL);
     FUZZ_CHECK(ratls_evidence_set_tdx_quote(fx->evidence, o.quote, o.quote_len) == RATLS_OK);
+    fx->root_der = o.root_der;
+    fx->root_der_len = o.root_der_len;
+    o.root_der = NULL;
     tp_output_free(&o);
     atexit(fixture_free);
     ready = 1;
     /* The fixture must verify, or the targets fuzz nothing past the first check. */
     FUZZ_CHECK(fuzz_verify_twice(fx, fx->evidence, fx->collateral) == RATLS_OK);
     return fx;
+}
+
+__attribute__((noinline)) void fuzz_poison_stack(void)
+{
+    uint8_t junk[8192];
+    memset(junk, 0xA5, sizeof junk);
+    __asm__ volatile("" : : "r"(junk) : "memory"); /* keep the stores */
+}
+
+/* ratls_result_to_json keeps every check and the error. */
+static void check_result_json(const ratls_result *r, const char *js)
+{
+    json_error_t je;
+    json_t *o = json_loads(js, 0, &je);
+    FUZZ_CHECK(o != NULL && json_is_object(o));
+    FUZZ_CHECK(json_array_size(json_object_get(o, "checks")) == ratls_result_check_count(r));
+    FUZZ_CHECK(ratls_result_verified(r) || json_is_string(json_object_get(o, "error")));
+    FUZZ_CHECK(json_is_boolean(json_object_get(o, "verified")) &&
+               json_is_true(json_object_get(o, "verified")) == (ratls_result_verified(r) != 0));
+    json_decref(o);
 }
 
 static int same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
@@ -193,6 +218,7 @@ ratls_status fuzz_verify_twice(const fuzz_fixture *fx, const ratls_evidence *ev,
     ratls_result *r[2] = {NULL, NULL};
     ratls_status s[2];
     for (int i = 0; i < 2; i++) {
+        fuzz_poison_stack();
         s[i] = ratls_verify(fx->verifier, ev, coll, fx->policy, FUZZ_NOW, &r[i]);
         FUZZ_CHECK(r[i] != NULL);
         FUZZ_CHECK(ratls_result_status(r[i]) == s[i]);
@@ -211,7 +237,18 @@ ratls_status fuzz_verify_twice(const fuzz_fixture *fx, const ratls_evidence *ev,
             FUZZ_CHECK(ratls_result_advisory(r[i], k) != NULL);
         char *js = NULL;
         FUZZ_CHECK(ratls_result_to_json(r[i], &js) == RATLS_OK && js != NULL);
+        check_result_json(r[i], js);
         ratls_free_string(js);
+    }
+    if (getenv("RATLS_FUZZ_VERBOSE"))
+        fprintf(stderr, "verify: %s (%s) window cold [%lld, %lld] warm [%lld, %lld]\n", ratls_status_name(s[0]),
+                s[0] ? ratls_result_error(r[0]) : "verified", (long long)ratls_result_collateral_valid_from(r[0]),
+                (long long)ratls_result_collateral_expiry(r[0]), (long long)ratls_result_collateral_valid_from(r[1]),
+                (long long)ratls_result_collateral_expiry(r[1]));
+    if (getenv("RATLS_FUZZ_REQUIRE_VERIFIED") && s[0] != RATLS_OK) {
+        fprintf(stderr, "seed does not verify against the fixture (%s): the corpus is stale; regenerate it "
+                        "with gen_corpus (tests/fuzz/README.md)\n", ratls_result_error(r[0]));
+        abort();
     }
     /* A cache may save work; it must never change what the caller sees. */
     FUZZ_CHECK(s[0] == s[1]);
@@ -220,7 +257,9 @@ ratls_status fuzz_verify_twice(const fuzz_fixture *fx, const ratls_evidence *ev,
     FUZZ_CHECK(ratls_result_advisory_count(r[0]) == ratls_result_advisory_count(r[1]));
     FUZZ_CHECK(ratls_result_collateral_expiry(r[0]) == ratls_result_collateral_expiry(r[1]));
     FUZZ_CHECK(ratls_result_collateral_valid_from(r[0]) == ratls_result_collateral_valid_from(r[1]));
-    FUZZ_CHECK(ratls_result_used_insecure_root(r[0]) == 1);
+    /* Once the quote parsed, the verifier ran under the test root and says so. */
+    FUZZ_CHECK(ratls_result_used_insecure_root(r[0]) == (ratls_result_tdx_report(r[0]) != NULL));
+    FUZZ_CHECK(ratls_result_used_insecure_root(r[1]) == ratls_result_used_insecure_root(r[0]));
     ratls_result_free(r[0]);
     ratls_result_free(r[1]);
     ratls_verifier_clear_cache(fx->verifier);

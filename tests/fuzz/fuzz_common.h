@@ -25,6 +25,7 @@
 #define FUZZ_MAX_LEN_COLLATERAL 32768
 #define FUZZ_MAX_LEN_SGX_EXT 1024
 #define FUZZ_MAX_LEN_PEM_CHAIN 12288
+#define FUZZ_MAX_LEN_PCS_BODY 16384
 
 typedef enum fuzz_scenario {
     FZ_V4 = 0,          /* tp_scenario_default: verifies as UpToDate */
@@ -55,6 +56,8 @@ typedef struct fuzz_fixture {
     ratls_policy *policy;
     ratls_collateral *collateral;
     ratls_evidence *evidence;
+    uint8_t *root_der; /* the test root certificate */
+    size_t root_der_len;
 } fuzz_fixture;
 
 /* Build it once (aborts on failure, including when the fixture's own quote
@@ -66,6 +69,11 @@ const fuzz_fixture *fuzz_fixture_get(void);
  * then empties the caches so every input runs the same way. Exercises the
  * result accessors and ratls_result_to_json. Returns the verdict. */
 ratls_status fuzz_verify_twice(const fuzz_fixture *fx, const ratls_evidence *ev, const ratls_collateral *coll);
+
+/* Fill the next 8 KiB of stack below the caller with 0xA5, so a parser
+ * reading an uninitialized local sees garbage (huge lengths, wild pointers)
+ * and crashes at once instead of by luck: a poor man's MemorySanitizer. */
+void fuzz_poison_stack(void);
 
 /* The libFuzzer entry point every target defines (declared for -Wmissing-prototypes). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,13 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fuzz_common.h"
 #include "ratls/ratls.h"
+#include "tdx/pem_chain.h"
+#include "tdx/quote.h"
+
+/* The JSON lists every certificate of a PCK chain that parses. */
+static void check_quote_json(const ratls_tdx_quote *q, const char *js)
+{
+    json_error_t je;
+    json_t *o = json_loads(js, 0, &je);
+    FUZZ_CHECK(o != NULL && json_is_object(o) && json_is_object(json_object_get(o, "td_report")));
+    rchain ch = {{0}, 0};
+    if (pem_chain_parse(q->pem, q->pem_len, TDX_MAX_CERTS, &ch, NULL, 0) == RATLS_OK) {
+        json_t *list = json_object_get(json_object_get(o, "signature_data"), "pck_chain");
+        FUZZ_CHECK(json_array_size(list) == ch.n);
+        rchain_free(&ch);
+    }
+    json_decref(o);
+}
 
 static void parse_quote(const uint8_t *data, size_t size)
 {
     ratls_tdx_quote *q = NULL;
     char err[256] = "";
+    fuzz_poison_stack();
     ratls_status s = ratls_tdx_quote_parse(data, size, &q, err, sizeof err);
     FUZZ_CHECK((s == RATLS_OK) == (q != NULL));
     FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
@@ -27,6 +47,7 @@ static void parse_quote(const uint8_t *data, size_t size)
     FUZZ_CHECK(rep->body_type == 2 || rep->body_type == 3);
     char *js = NULL;
     FUZZ_CHECK(ratls_tdx_quote_to_json(q, &js) == RATLS_OK && js != NULL);
+    check_quote_json(q, js);
     ratls_free_string(js);
     ratls_tdx_quote_free(q);
 }

@@ -8,6 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sgx_ext e;
     char err[256] = "";
+    fuzz_poison_stack();
     ratls_status s = sgx_ext_parse(data, size, &e, err, sizeof err);
     FUZZ_CHECK(memchr(err, 0, sizeof err) != NULL);
     if (s != RATLS_OK) {

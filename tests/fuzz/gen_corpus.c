@@ -23,6 +23,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "base/der.h"
 #include "base/reader.h"
 #include "fuzz_common.h"
 #include "tdx/quote.h"
@@ -124,7 +125,7 @@ static quote_layout v4_layout(const uint8_t *q, size_t len)
     l.pem_len = pq->pem_len;
     if (le32(q + Q_SIG_DATA_LEN) != pq->sig_data_len || le16(q + Q_CERT_TYPE) != 6 ||
         le32(q + Q_CERT_SIZE) != pq->cert_data_size || le16(q + Q_QE_AUTH_LEN) != pq->qe_auth_len ||
-        le16(q + l.inner_type) != 5 || le32(q + l.inner_type + 2) != pq->pem_len || pq->pem != q + l.pem)
+        le16(q + l.inner_type) != 5 || le32(q + l.inner_type + 2) != pq->pem_len || pq->pem != pq->raw + l.pem)
         die("the v4 quote layout is not what gen_corpus expects");
     ratls_tdx_quote_free(pq);
     return l;
@@ -173,15 +174,11 @@ static void quote_edge_cases(const tp_output *v4, const tp_output *v5)
 
     seed(&g_quote, "edge_empty", q, 0);
     seed(&g_quote, "edge_header_only", q, TDX_HEADER_LEN);
-    seed(&g_quote, "edge_truncated_body", q, TDX_HEADER_LEN + 300);
-    seed(&g_quote, "edge_truncated_sig_data", q, len - 100);
     seed_patched("edge_huge_sig_data_len", q, len, Q_SIG_DATA_LEN, 0xFFFFFFFFu, 4);
     seed_patched("edge_huge_cert_data_size", q, len, Q_CERT_SIZE, 0xFFFFFFF0u, 4);
     seed_patched("edge_huge_qe_auth_len", q, len, Q_QE_AUTH_LEN, 0xFFFFu, 2);
     seed_patched("edge_huge_pem_len", q, len, l.inner_type + 2, 0x00100000u, 4);
-    seed_patched("edge_cert_data_type_5", q, len, Q_CERT_TYPE, 5, 2);
     seed_patched("edge_inner_type_4", q, len, l.inner_type, 4, 2);
-    seed_patched("edge_version_3", q, len, 0, 3, 2);
 
     /* v5 descriptor: an SGX body type, and a TD 1.5 type with the 1.0 size */
     uint8_t *c = malloc(v5->quote_len);
@@ -254,15 +251,14 @@ static void seed_sgx_ext(const char *name, const tp_output *o)
 
 static void sgx_ext_edge_cases(void)
 {
-    static const uint8_t empty_seq[] = {0x30, 0x00};
+    static const uint8_t empty[1] = {0};
     static const uint8_t long_form_short[] = {0x30, 0x81, 0x05, 0x04, 0x03, 0x01, 0x02, 0x03};
     static const uint8_t huge_len[] = {0x30, 0x83, 0xFF, 0xFF, 0xFF, 0x30, 0x00};
     /* one entry: SEQUENCE { OID 1.2.840.113741.1.13.1.1, OCTET STRING (16) } */
     static const uint8_t ppid_only[] = {0x30, 0x1F, 0x30, 0x1D, 0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF8,
                                         0x4D, 0x01, 0x0D, 0x01, 0x01, 0x04, 0x0F, 0, 1, 2, 3, 4, 5, 6, 7,
                                         8, 9, 10, 11, 12, 13, 14};
-    seed(&g_ext, "edge_empty", empty_seq, 0);
-    seed(&g_ext, "edge_empty_sequence", empty_seq, sizeof empty_seq);
+    seed(&g_ext, "edge_empty", empty, 0);
     seed(&g_ext, "edge_non_minimal_length", long_form_short, sizeof long_form_short);
     seed(&g_ext, "edge_huge_length", huge_len, sizeof huge_len);
     seed(&g_ext, "edge_ppid_short", ppid_only, sizeof ppid_only);
@@ -282,12 +278,9 @@ static void sgx_ext_edge_cases(void)
 static void pem_edge_cases(const tp_output *o)
 {
     seed_str(&g_pem, "edge_empty", "");
-    seed_str(&g_pem, "edge_whitespace", " \r\n\t\n");
     seed_str(&g_pem, "edge_no_end", "-----BEGIN CERTIFICATE-----\nMIIB\n");
     seed_str(&g_pem, "edge_bad_base64", "-----BEGIN CERTIFICATE-----\nMII*AAAA\n-----END CERTIFICATE-----\n");
-    seed_str(&g_pem, "edge_bad_padding", "-----BEGIN CERTIFICATE-----\nMIB=\n-----END CERTIFICATE-----\n");
     seed_str(&g_pem, "edge_not_a_cert", "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n");
-    seed_str(&g_pem, "edge_other_label", "-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n");
     seed_str(&g_pem, "root", o->root_pem);
 
     /* nine certificates: one more than the targets allow */
@@ -314,6 +307,150 @@ static void pem_edge_cases(const tp_output *o)
     crlf[n++] = '\0';
     seed(&g_pem, "root_crlf_nul", crlf, n);
     free(crlf);
+}
+
+/* DER certificates and CRLs: the certificate target also reads raw DER. */
+static void seed_first_cert_der(const char *name, const char *pem, size_t pem_len, int index)
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)pem_len);
+    X509 *x = NULL;
+    for (int i = 0; b && i <= index; i++) {
+        X509_free(x);
+        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    }
+    unsigned char *der = NULL;
+    int n = x ? i2d_X509(x, &der) : -1;
+    if (n <= 0)
+        die("cannot re-encode a test certificate");
+    seed(&g_pem, name, der, (size_t)n);
+    OPENSSL_free(der);
+    X509_free(x);
+    BIO_free(b);
+}
+
+static void seed_crl_der(const char *name, const char *collateral_json, const char *field)
+{
+    json_t *c = json_loads(collateral_json, 0, NULL);
+    const char *hex = json_string_value(json_object_get(c, field));
+    long n = 0;
+    unsigned char *der = hex ? OPENSSL_hexstr2buf(hex, &n) : NULL;
+    if (!der || n <= 0)
+        die("cannot decode a collateral CRL");
+    seed(&g_pem, name, der, (size_t)n);
+    OPENSSL_free(der);
+    json_decref(c);
+}
+
+static void der_seeds(const tp_output *v4, const tp_output *revoked)
+{
+    const uint8_t *pem;
+    size_t pem_len;
+    ratls_tdx_quote *pq = NULL;
+    pck_chain(v4, &pem, &pem_len, &pq);
+    seed_first_cert_der("der_pck_leaf", (const char *)pem, pem_len, 0);
+    seed_first_cert_der("der_pck_platform_ca", (const char *)pem, pem_len, 1);
+    ratls_tdx_quote_free(pq);
+    seed(&g_pem, "der_root", v4->root_der, v4->root_der_len);
+    json_t *c = json_loads(v4->collateral_json, 0, NULL);
+    const char *tcb_chain = json_string_value(json_object_get(c, "tcb_info_issuer_chain"));
+    if (!tcb_chain)
+        die("the collateral has no tcb_info_issuer_chain");
+    seed_first_cert_der("der_tcb_signing", tcb_chain, strlen(tcb_chain), 0);
+    json_decref(c);
+    seed_crl_der("der_root_crl", v4->collateral_json, "root_ca_crl");
+    seed_crl_der("der_pck_crl_two_entries", revoked->collateral_json, "pck_crl");
+}
+
+/* ------------------------------------------------------------------ */
+/* Regression seeds: inputs that once broke the library (crashes/README.md) */
+/* ------------------------------------------------------------------ */
+
+/* Offset of the n-th element (0-based) of the TBS of a signed DER structure. */
+static size_t tbs_element(const uint8_t *der, size_t len, int n)
+{
+    der_t in = {der, len}, outer, tbs, val, tlv;
+    uint8_t tag;
+    if (der_read(&in, DER_SEQUENCE, &outer) || der_read(&outer, DER_SEQUENCE, &tbs))
+        die("not a signed DER structure");
+    for (int i = 0; i <= n; i++)
+        if (der_read_tlv(&tbs, &tag, &val, &tlv))
+            die("TBS too short");
+    return (size_t)(tlv.p - der);
+}
+
+static size_t find_bytes(const uint8_t *hay, size_t n, size_t from, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = from; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return i;
+    die("pattern not found");
+    return 0;
+}
+
+static void regression_seeds(const tp_output *v4, const tp_output *revoked)
+{
+    /* A CRL whose revokedCertificates length is malformed (0xEA: 106 length
+     * octets): rcrl_parse once walked an uninitialized list after it. */
+    json_t *c = json_loads(revoked->collateral_json, 0, NULL);
+    long n = 0;
+    const char *hex = json_string_value(json_object_get(c, "pck_crl"));
+    unsigned char *crl = hex ? OPENSSL_hexstr2buf(hex, &n) : NULL;
+    if (!crl || n <= 0)
+        die("cannot decode the PCK CRL");
+    size_t at = tbs_element(crl, (size_t)n, 5); /* version, alg, issuer, thisUpdate, nextUpdate, revoked */
+    if (crl[at] != DER_SEQUENCE)
+        die("the PCK CRL has no revokedCertificates");
+    crl[at + 1] = 0xEA;
+    seed(&g_pem, "regress_crl_bad_revoked_length", crl, (size_t)n);
+    OPENSSL_free(crl);
+    json_decref(c);
+
+    /* The PCK leaf with a subject O and then a CN that are not UTF-8: once
+     * accepted, and the CN then vanished from the JSON of quotes and results. */
+    const uint8_t *pem;
+    size_t pem_len;
+    ratls_tdx_quote *pq = NULL;
+    pck_chain(v4, &pem, &pem_len, &pq);
+    BIO *in = BIO_new_mem_buf(pem, (int)pem_len);
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long dl = 0;
+    if (!in || PEM_read_bio(in, &name, &header, &der, &dl) != 1 || dl <= 0)
+        die("cannot read the PCK leaf");
+    size_t subject = tbs_element(der, (size_t)dl, 5); /* version, serial, alg, issuer, validity, subject */
+    size_t org = find_bytes(der, (size_t)dl, subject, "ratls test PKI");
+    uint8_t *bad = malloc((size_t)dl);
+    if (!bad)
+        die("out of memory");
+    memcpy(bad, der, (size_t)dl);
+    bad[org + 5] = 0xE0;
+    bad[org + 6] = 0x8B;
+    seed(&g_pem, "regress_cert_org_not_utf8", bad, (size_t)dl);
+    free(bad);
+
+    der[find_bytes(der, (size_t)dl, subject, "Intel SGX PCK Certificate")] = 0xC0;
+    BIO *out = BIO_new(BIO_s_mem());
+    char *leaf_pem = NULL;
+    long leaf_len = out && PEM_write_bio(out, "CERTIFICATE", "", der, dl) > 0 ? BIO_get_mem_data(out, &leaf_pem) : 0;
+    const char *rest = strstr((const char *)pem + 1, "-----BEGIN");
+    if (leaf_len <= 0 || !rest)
+        die("cannot rebuild the PCK chain");
+    size_t rest_len = pem_len - (size_t)((const uint8_t *)rest - pem);
+    char *chain = malloc((size_t)leaf_len + rest_len);
+    if (!chain)
+        die("out of memory");
+    memcpy(chain, leaf_pem, (size_t)leaf_len);
+    memcpy(chain + leaf_len, rest, rest_len);
+    quote_layout l = v4_layout(v4->quote, v4->quote_len);
+    seed_with_pem("regress_leaf_cn_not_utf8", v4->quote, v4->quote_len, &l, chain, (size_t)leaf_len + rest_len);
+    free(chain);
+    BIO_free(out);
+    BIO_free(in);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    ratls_tdx_quote_free(pq);
 }
 
 /* ------------------------------------------------------------------ */
@@ -348,8 +485,6 @@ static void collateral_edge_cases(const tp_output *o)
 {
     seed_str(&g_coll, "edge_empty", "");
     seed_str(&g_coll, "edge_empty_object", "{}");
-    seed_str(&g_coll, "edge_array", "[{\"tcb_info\":\"{}\"}]");
-    seed_str(&g_coll, "edge_truncated", "{\"pck_crl_issuer_chain\":\"-----BEGIN");
 
     json_error_t je;
     json_t *c = json_loads(o->collateral_json, 0, &je);
@@ -440,6 +575,8 @@ int main(int argc, char **argv)
     seed_str(&g_pem, "pck_crl_issuer_chain", crl_chain);
     json_decref(c);
     pem_edge_cases(&out[FZ_V4]);
+    der_seeds(&out[FZ_V4], &out[FZ_REVOKED_PCK]);
+    regression_seeds(&out[FZ_V4], &out[FZ_REVOKED_PCK]);
 
     collateral_edge_cases(&out[FZ_V4]);
 
