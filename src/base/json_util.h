@@ -11,6 +11,11 @@ int jget_int(const json_t *o, const char *key, int64_t min, int64_t max, int64_t
 int jget_hex(const json_t *o, const char *key, uint8_t *out, size_t n);
 int jget_time(const json_t *o, const char *key, int64_t *out);
 
+/* Lower-case hex string of up to 384 bytes (JSON null beyond). */
+json_t *json_hex(const uint8_t *b, size_t n);
+/* The TD report fields as a JSON object of hex strings. */
+json_t *tdx_report_to_json(const ratls_tdx_report *t);
+
 #define RATLS_JSON_FLAGS JSON_REJECT_DUPLICATES
 
 #endif

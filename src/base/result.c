@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "base/json_util.h"
 #include "base/result_int.h"
 
 ratls_result *result_new(ratls_tee tee)
@@ -175,16 +176,16 @@ const ratls_tdx_report *ratls_result_tdx_report(const ratls_result *r)
 const char *ratls_result_fmspc(const ratls_result *r) { return r && r->fmspc[0] ? r->fmspc : NULL; }
 int ratls_result_used_insecure_root(const ratls_result *r) { return r ? r->insecure_root : 0; }
 
-static json_t *jhex(const uint8_t *b, size_t n)
+json_t *json_hex(const uint8_t *b, size_t n)
 {
-    char buf[2 * 64 + 1];
-    if (n > 64)
+    char buf[2 * 384 + 1];
+    if (n > 384)
         return json_null();
     hex_encode(b, n, buf);
     return json_string(buf);
 }
+#define jhex json_hex
 
-json_t *tdx_report_to_json(const ratls_tdx_report *t);
 json_t *tdx_report_to_json(const ratls_tdx_report *t)
 {
     json_t *o = json_object();

@@ -74,6 +74,28 @@ static int sig_from_bitstring(der_t *in, uint8_t out[64])
     return 0;
 }
 
+/* SIGNED{T} ::= SEQUENCE { T, AlgorithmIdentifier, BIT STRING }: the signed
+ * part (its contents and whole encoding), the outer algorithm's encoding (to
+ * compare with the one inside T) and the signature as raw r || s. */
+static int split_signed(const uint8_t *p, size_t len, der_t *tbs, der_t *tbs_tlv, der_t *outer_alg, uint8_t sig[64])
+{
+    der_t in = {p, len}, body;
+    uint8_t tag;
+    if (der_read(&in, DER_SEQUENCE, &body) || in.len != 0 || der_read_tlv(&body, &tag, tbs, tbs_tlv) ||
+        tag != DER_SEQUENCE || !alg_is_ecdsa_sha256(&body, outer_alg) || sig_from_bitstring(&body, sig) ||
+        body.len != 0)
+        return -1;
+    return 0;
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n);
+    if (d)
+        memcpy(d, p, n);
+    return d;
+}
+
 /* DirectoryString-like values: UTF8String (valid UTF-8), PrintableString
  * (its character set), IA5String (ASCII); no NULs. */
 static int string_ok(uint8_t tag, const der_t *v)
@@ -238,26 +260,17 @@ ratls_status rcert_parse(const uint8_t *der, size_t len, rcert **out, char *err,
     if (!der || len == 0 || len > MAX_CERT_DER)
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "certificate is empty or larger than %u bytes", MAX_CERT_DER);
     rcert *c = calloc(1, sizeof *c);
-    if (!c)
-        return RATLS_ERR_NO_MEMORY;
-    c->der = malloc(len);
-    if (!c->der) {
+    if (!c || !(c->der = dup_bytes(der, len))) {
         free(c);
         return RATLS_ERR_NO_MEMORY;
     }
-    memcpy(c->der, der, len);
     c->der_len = len;
-    der_t in = {c->der, len}, cert, tbs, tbs_tlv, v, t;
+    der_t tbs, tbs_tlv, v, t, tbs_alg, outer_alg;
     uint8_t tag;
-    der_t tbs_alg, outer_alg;
-    if (der_read(&in, DER_SEQUENCE, &cert) || in.len != 0)
-        BAD("not a DER certificate");
-    if (der_read_tlv(&cert, &tag, &tbs, &tbs_tlv) || tag != DER_SEQUENCE)
-        BAD("certificate has no TBSCertificate");
+    if (split_signed(c->der, len, &tbs, &tbs_tlv, &outer_alg, c->sig))
+        BAD("not a DER certificate signed with ECDSA-P256/SHA-256");
     c->tbs = tbs_tlv.p;
     c->tbs_len = tbs_tlv.len;
-    if (!alg_is_ecdsa_sha256(&cert, &outer_alg) || sig_from_bitstring(&cert, c->sig) || cert.len != 0)
-        BAD("certificate signature is not ECDSA-P256/SHA-256 (or malformed)");
     /* version: [0] EXPLICIT INTEGER 2 (v3) */
     der_t ver;
     uint64_t vn;
@@ -375,7 +388,7 @@ void rcrl_free(rcrl *c)
         goto fail;                                                                                                     \
     } while (0)
 
-static int skip_crl_extensions(der_t exts, int entry)
+static int skip_crl_extensions(der_t exts)
 {
     der_t list;
     if (der_read(&exts, DER_SEQUENCE, &list) || exts.len != 0)
@@ -389,7 +402,6 @@ static int skip_crl_extensions(der_t exts, int entry)
                 return -1;
             /* a critical CRL or entry extension we do not understand (e.g. an
              * indirect CRL's certificateIssuer) changes what the list means */
-            (void)entry;
             return -1;
         }
         if (der_read(&ext, DER_OCTET_STRING, &val) || ext.len != 0)
@@ -404,26 +416,18 @@ ratls_status rcrl_parse(const uint8_t *der, size_t len, rcrl **out, char *err, s
     if (!der || len == 0 || len > MAX_CRL_DER)
         return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "CRL is empty or larger than %u bytes", MAX_CRL_DER);
     rcrl *c = calloc(1, sizeof *c);
-    if (!c)
-        return RATLS_ERR_NO_MEMORY;
-    c->der = malloc(len);
-    if (!c->der) {
+    if (!c || !(c->der = dup_bytes(der, len))) {
         free(c);
         return RATLS_ERR_NO_MEMORY;
     }
-    memcpy(c->der, der, len);
     c->der_len = len;
-    der_t in = {c->der, len}, crl, tbs, tbs_tlv, v, t, tbs_alg, outer_alg;
+    der_t tbs, tbs_tlv, v, t, tbs_alg, outer_alg;
     uint8_t tag;
     uint64_t vn;
-    if (der_read(&in, DER_SEQUENCE, &crl) || in.len != 0)
-        BAD("not a DER CRL");
-    if (der_read_tlv(&crl, &tag, &tbs, &tbs_tlv) || tag != DER_SEQUENCE)
-        BAD("CRL has no TBSCertList");
+    if (split_signed(c->der, len, &tbs, &tbs_tlv, &outer_alg, c->sig))
+        BAD("not a DER CRL signed with ECDSA-P256/SHA-256");
     c->tbs = tbs_tlv.p;
     c->tbs_len = tbs_tlv.len;
-    if (!alg_is_ecdsa_sha256(&crl, &outer_alg) || sig_from_bitstring(&crl, c->sig) || crl.len != 0)
-        BAD("CRL signature is not ECDSA-P256/SHA-256 (or malformed)");
     if (der_read(&tbs, DER_INTEGER, &v) || der_uint(&v, 1, &vn) || vn != 1)
         BAD("CRL is not version 2");
     if (!alg_is_ecdsa_sha256(&tbs, &tbs_alg) || tbs_alg.len != outer_alg.len ||
@@ -454,7 +458,7 @@ ratls_status rcrl_parse(const uint8_t *der, size_t len, rcrl **out, char *err, s
             if (der_read(&list, DER_SEQUENCE, &e) || der_read(&e, DER_INTEGER, &serial) || !serial_ok(&serial) ||
                 der_read_tlv(&e, &tag, &t, NULL) || der_time(tag, &t, &rev_date))
                 BAD("CRL entry malformed");
-            if (e.len && skip_crl_extensions(e, 1))
+            if (e.len && skip_crl_extensions(e))
                 BAD("CRL entry extension malformed or critical");
             if (c->nrevoked == cap) {
                 cap = cap ? cap * 2 : 64;
@@ -475,7 +479,7 @@ ratls_status rcrl_parse(const uint8_t *der, size_t len, rcrl **out, char *err, s
     }
     if (der_peek(&tbs) == 0xa0) {
         der_t exts;
-        if (der_read(&tbs, 0xa0, &exts) || skip_crl_extensions(exts, 0))
+        if (der_read(&tbs, 0xa0, &exts) || skip_crl_extensions(exts))
             BAD("CRL extension malformed or critical");
     }
     if (tbs.len != 0)

@@ -8,16 +8,9 @@
 #include "tdx/pem_chain.h"
 #include "tdx/quote.h"
 
-json_t *tdx_report_to_json(const ratls_tdx_report *t);
+#include "base/json_util.h"
 
-static json_t *jhex(const uint8_t *b, size_t n)
-{
-    char buf[2 * 384 + 1];
-    if (n > 384)
-        return json_null();
-    hex_encode(b, n, buf);
-    return json_string(buf);
-}
+#define jhex json_hex
 
 ratls_status ratls_tdx_quote_to_json(const ratls_tdx_quote *q, char **json_out)
 {
