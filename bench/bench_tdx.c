@@ -63,9 +63,11 @@ typedef struct stats {
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2), noreturn))
 #endif
-static void die(const char *fmt, ...);
+static void
+die(const char *fmt, ...);
 
-static void die(const char *fmt, ...) {
+static void die(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "ratls_bench: ");
@@ -75,7 +77,8 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
-static int64_t now_ns(void) {
+static int64_t now_ns(void)
+{
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
         perror("clock_gettime");
@@ -84,15 +87,18 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
 }
 
-static int file_exists(const char *path) {
+static int file_exists(const char *path)
+{
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Reads a whole file. Returns NULL on failure. The buffer is NUL-terminated. */
-static uint8_t *read_file(const char *path, size_t *len_out) {
+static uint8_t *read_file(const char *path, size_t *len_out)
+{
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap + 1);
     if (!buf) {
@@ -130,27 +136,34 @@ static uint8_t *read_file(const char *path, size_t *len_out) {
     return buf;
 }
 
-static void join_path(char *out, size_t outlen, const char *dir, const char *rel) {
+static void join_path(char *out, size_t outlen, const char *dir, const char *rel)
+{
     int n = snprintf(out, outlen, "%s/%s", dir, rel);
-    if (n < 0 || (size_t)n >= outlen) die("path too long: %s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= outlen)
+        die("path too long: %s/%s", dir, rel);
 }
 
 /* Finds the string value of top-level-ish key `field` in a JSON text (enough
  * for the vector files: a hex string without escapes). */
-static int json_string_field(const char *text, const char *field, const char **val, size_t *vlen) {
+static int json_string_field(const char *text, const char *field, const char **val, size_t *vlen)
+{
     size_t flen = strlen(field);
     const char *p = text;
     while ((p = strstr(p, "\"")) != NULL) {
         if (strncmp(p + 1, field, flen) == 0 && p[1 + flen] == '"') {
             const char *q = p + 2 + flen;
-            while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n') q++;
+            while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+                q++;
             if (*q == ':') {
                 q++;
-                while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n') q++;
-                if (*q != '"') return -1;
+                while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+                    q++;
+                if (*q != '"')
+                    return -1;
                 q++;
                 const char *end = strchr(q, '"');
-                if (!end) return -1;
+                if (!end)
+                    return -1;
                 *val = q;
                 *vlen = (size_t)(end - q);
                 return 0;
@@ -161,17 +174,20 @@ static int json_string_field(const char *text, const char *field, const char **v
     return -1;
 }
 
-static uint8_t *load_quote(const char *dir, const char *spec, size_t *len_out) {
+static uint8_t *load_quote(const char *dir, const char *spec, size_t *len_out)
+{
     char rel[512], path[4096];
     const char *hash = strchr(spec, '#');
     size_t rlen = hash ? (size_t)(hash - spec) : strlen(spec);
-    if (rlen >= sizeof(rel)) die("quote path too long: %s", spec);
+    if (rlen >= sizeof(rel))
+        die("quote path too long: %s", spec);
     memcpy(rel, spec, rlen);
     rel[rlen] = 0;
     join_path(path, sizeof(path), dir, rel);
     size_t flen = 0;
     uint8_t *file = read_file(path, &flen);
-    if (!file) die("cannot read %s: %s", path, strerror(errno));
+    if (!file)
+        die("cannot read %s: %s", path, strerror(errno));
     if (!hash) {
         *len_out = flen;
         return file;
@@ -183,29 +199,37 @@ static uint8_t *load_quote(const char *dir, const char *spec, size_t *len_out) {
     uint8_t *quote = NULL;
     size_t qlen = 0;
     ratls_status st = ratls_hex_decode_relaxed(val, vlen, &quote, &qlen);
-    if (st != RATLS_OK) die("hex field in %s does not decode: %s", path, ratls_status_str(st));
+    if (st != RATLS_OK)
+        die("hex field in %s does not decode: %s", path, ratls_status_str(st));
     free(file);
     *len_out = qlen;
     return quote;
 }
 
-static int cmp_double(const void *a, const void *b) {
+static int cmp_double(const void *a, const void *b)
+{
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* Nearest rank: the smallest sample with at least p of the samples <= it. */
-static double percentile(const double *sorted, long n, double p) {
+static double percentile(const double *sorted, long n, double p)
+{
     long rank = (long)(p * (double)n);
-    if ((double)rank < p * (double)n) rank++;
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
+    if ((double)rank < p * (double)n)
+        rank++;
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
     return sorted[rank - 1];
 }
 
-static void summarize(double *us, long n, int64_t wall_ns, stats *s) {
+static void summarize(double *us, long n, int64_t wall_ns, stats *s)
+{
     double sum = 0;
-    for (long i = 0; i < n; i++) sum += us[i];
+    for (long i = 0; i < n; i++)
+        sum += us[i];
     qsort(us, (size_t)n, sizeof(double), cmp_double);
     s->n = n;
     s->median_us = percentile(us, n, 0.5);
@@ -216,8 +240,10 @@ static void summarize(double *us, long n, int64_t wall_ns, stats *s) {
 }
 
 /* One verification; anything but RATLS_OK stops the benchmark. */
-static void check_ok(const bench_case *c, const char *mode, long iter, ratls_status st, ratls_result *res) {
-    if (st == RATLS_OK && res && ratls_result_verified(res)) return;
+static void check_ok(const bench_case *c, const char *mode, long iter, ratls_status st, ratls_result *res)
+{
+    if (st == RATLS_OK && res && ratls_result_verified(res))
+        return;
     const char *why = res ? ratls_result_error(res) : NULL;
     fprintf(stderr, "ratls_bench: %s (%s, iteration %ld): verification failed: %s (%s)%s%s\n", c->name, mode, iter,
             ratls_status_name(st), ratls_status_str(st), why ? ": " : "", why ? why : "");
@@ -235,23 +261,29 @@ typedef struct loaded_case {
     ratls_collateral *coll;
 } loaded_case;
 
-static void load_case(const char *dir, const bench_case *c, loaded_case *lc) {
+static void load_case(const char *dir, const bench_case *c, loaded_case *lc)
+{
     char path[4096], err[256] = "";
     memset(lc, 0, sizeof(*lc));
     lc->c = c;
     lc->quote = load_quote(dir, c->quote, &lc->quote_len);
     join_path(path, sizeof(path), dir, c->collateral);
     lc->coll_json = read_file(path, &lc->coll_len);
-    if (!lc->coll_json) die("cannot read %s: %s", path, strerror(errno));
+    if (!lc->coll_json)
+        die("cannot read %s: %s", path, strerror(errno));
     lc->ev = ratls_evidence_new();
-    if (!lc->ev) die("ratls_evidence_new failed");
+    if (!lc->ev)
+        die("ratls_evidence_new failed");
     ratls_status st = ratls_evidence_set_tdx_quote(lc->ev, lc->quote, lc->quote_len);
-    if (st != RATLS_OK) die("ratls_evidence_set_tdx_quote: %s", ratls_status_str(st));
+    if (st != RATLS_OK)
+        die("ratls_evidence_set_tdx_quote: %s", ratls_status_str(st));
     st = ratls_collateral_from_json(lc->coll_json, lc->coll_len, &lc->coll, err, sizeof(err));
-    if (st != RATLS_OK) die("ratls_collateral_from_json failed: %s: %s", ratls_status_name(st), err);
+    if (st != RATLS_OK)
+        die("ratls_collateral_from_json failed: %s: %s", ratls_status_name(st), err);
 }
 
-static void free_case(loaded_case *lc) {
+static void free_case(loaded_case *lc)
+{
     ratls_collateral_free(lc->coll);
     ratls_evidence_free(lc->ev);
     free(lc->coll_json);
@@ -260,15 +292,18 @@ static void free_case(loaded_case *lc) {
 
 /* (a) cold: fresh verifier per iteration, collateral object already loaded.
  * Timed: ratls_verifier_new + ratls_verify. Not timed: the frees. */
-static void bench_cold(const loaded_case *lc, const ratls_policy *pol, long n, stats *s) {
+static void bench_cold(const loaded_case *lc, const ratls_policy *pol, long n, stats *s)
+{
     double *us = malloc((size_t)n * sizeof(double));
-    if (!us) die("out of memory");
+    if (!us)
+        die("out of memory");
     int64_t w0 = now_ns();
     for (long i = 0; i < n; i++) {
         ratls_result *res = NULL;
         int64_t t0 = now_ns();
         ratls_verifier *v = ratls_verifier_new();
-        if (!v) die("ratls_verifier_new failed");
+        if (!v)
+            die("ratls_verifier_new failed");
         ratls_status st = ratls_verify(v, lc->ev, lc->coll, pol, lc->c->now, &res);
         int64_t t1 = now_ns();
         check_ok(lc->c, "cold", i, st, res);
@@ -283,9 +318,11 @@ static void bench_cold(const loaded_case *lc, const ratls_policy *pol, long n, s
 
 /* (a') cold incl. collateral JSON load: ratls_collateral_from_json +
  * ratls_verifier_new + ratls_verify, all timed, every iteration. */
-static void bench_cold_json(const loaded_case *lc, const ratls_policy *pol, long n, stats *s) {
+static void bench_cold_json(const loaded_case *lc, const ratls_policy *pol, long n, stats *s)
+{
     double *us = malloc((size_t)n * sizeof(double));
-    if (!us) die("out of memory");
+    if (!us)
+        die("out of memory");
     int64_t w0 = now_ns();
     for (long i = 0; i < n; i++) {
         ratls_result *res = NULL;
@@ -293,9 +330,11 @@ static void bench_cold_json(const loaded_case *lc, const ratls_policy *pol, long
         char err[256] = "";
         int64_t t0 = now_ns();
         ratls_status st = ratls_collateral_from_json(lc->coll_json, lc->coll_len, &coll, err, sizeof(err));
-        if (st != RATLS_OK) die("ratls_collateral_from_json failed: %s: %s", ratls_status_name(st), err);
+        if (st != RATLS_OK)
+            die("ratls_collateral_from_json failed: %s: %s", ratls_status_name(st), err);
         ratls_verifier *v = ratls_verifier_new();
-        if (!v) die("ratls_verifier_new failed");
+        if (!v)
+            die("ratls_verifier_new failed");
         st = ratls_verify(v, lc->ev, coll, pol, lc->c->now, &res);
         int64_t t1 = now_ns();
         check_ok(lc->c, "cold+json", i, st, res);
@@ -311,11 +350,14 @@ static void bench_cold_json(const loaded_case *lc, const ratls_policy *pol, long
 
 /* (b) warm: one verifier, the same quote and collateral verified again and
  * again (its caches of verified collateral / PCK chains are hot). */
-static void bench_warm(const loaded_case *lc, const ratls_policy *pol, long n, stats *s) {
+static void bench_warm(const loaded_case *lc, const ratls_policy *pol, long n, stats *s)
+{
     double *us = malloc((size_t)n * sizeof(double));
-    if (!us) die("out of memory");
+    if (!us)
+        die("out of memory");
     ratls_verifier *v = ratls_verifier_new();
-    if (!v) die("ratls_verifier_new failed");
+    if (!v)
+        die("ratls_verifier_new failed");
     long warmup = n / 20 < 100 ? 100 : n / 20;
     for (long i = 0; i < warmup; i++) {
         ratls_result *res = NULL;
@@ -340,11 +382,13 @@ static void bench_warm(const loaded_case *lc, const ratls_policy *pol, long n, s
 }
 
 /* Pin to one CPU (the first one this process may run on). Returns it, or -1. */
-static int pin_one_cpu(void) {
+static int pin_one_cpu(void)
+{
 #if defined(__linux__) && defined(CPU_SET)
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return -1;
     int cpu = -1;
     for (int i = 0; i < CPU_SETSIZE; i++) {
         if (CPU_ISSET(i, &set)) {
@@ -352,25 +396,30 @@ static int pin_one_cpu(void) {
             break;
         }
     }
-    if (cpu < 0) return -1;
+    if (cpu < 0)
+        return -1;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) return -1;
+    if (sched_setaffinity(0, sizeof(set), &set) != 0)
+        return -1;
     return cpu;
 #else
     return -1;
 #endif
 }
 
-static long parse_count(const char *s, const char *opt) {
+static long parse_count(const char *s, const char *opt)
+{
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != 0 || v < 1 || v > 100000000L) die("%s wants a positive count, not '%s'", opt, s);
+    if (errno != 0 || end == s || *end != 0 || v < 1 || v > 100000000L)
+        die("%s wants a positive count, not '%s'", opt, s);
     return v;
 }
 
-static void usage(FILE *f) {
+static void usage(FILE *f)
+{
     fprintf(f,
             "usage: ratls_bench [--vectors DIR] [--iterations N] [--cold-iterations N] [--json]\n"
             "  --vectors DIR          shared vectors folder (default %s)\n"
@@ -381,14 +430,17 @@ static void usage(FILE *f) {
             DEFAULT_VECTORS, DEFAULT_COLD_ITERATIONS, DEFAULT_WARM_ITERATIONS);
 }
 
-static void print_stats_text(const char *label, const stats *s, int show_rate) {
-    printf("  %-28s n=%-6ld median %9.1f us   p90 %9.1f us   min %9.1f us   mean %9.1f us", label, s->n,
-           s->median_us, s->p90_us, s->min_us, s->mean_us);
-    if (show_rate) printf("   %.0f verifications/s", s->per_sec);
+static void print_stats_text(const char *label, const stats *s, int show_rate)
+{
+    printf("  %-28s n=%-6ld median %9.1f us   p90 %9.1f us   min %9.1f us   mean %9.1f us", label, s->n, s->median_us,
+           s->p90_us, s->min_us, s->mean_us);
+    if (show_rate)
+        printf("   %.0f verifications/s", s->per_sec);
     printf("\n");
 }
 
-static void print_stats_json(const loaded_case *lc, const char *mode, const stats *s, int cpu) {
+static void print_stats_json(const loaded_case *lc, const char *mode, const stats *s, int cpu)
+{
     printf("{\"impl\":\"ratls\",\"version\":\"%s\",\"case\":\"%s\",\"now\":%lld,\"mode\":\"%s\",\"cpu\":%d,"
            "\"iterations\":%ld,\"median_us\":%.1f,\"p90_us\":%.1f,\"min_us\":%.1f,\"mean_us\":%.1f,"
            "\"per_sec\":%.0f}\n",
@@ -396,7 +448,8 @@ static void print_stats_json(const loaded_case *lc, const char *mode, const stat
            s->mean_us, s->per_sec);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *dir = DEFAULT_VECTORS;
     long cold_n = DEFAULT_COLD_ITERATIONS, warm_n = DEFAULT_WARM_ITERATIONS, cold_override = 0;
     int json = 0;
@@ -419,7 +472,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (cold_override) cold_n = cold_override;
+    if (cold_override)
+        cold_n = cold_override;
 
     /* Missing vectors are not an error: there is nothing to measure. */
     for (size_t k = 0; k < NCASES; k++) {
@@ -428,7 +482,8 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 2; j++) {
             char rel[512];
             size_t rlen = strcspn(files[j], "#");
-            if (rlen >= sizeof(rel)) rlen = sizeof(rel) - 1;
+            if (rlen >= sizeof(rel))
+                rlen = sizeof(rel) - 1;
             memcpy(rel, files[j], rlen);
             rel[rlen] = 0;
             join_path(path, sizeof(path), dir, rel);
@@ -441,7 +496,8 @@ int main(int argc, char **argv) {
 
     int cpu = pin_one_cpu();
     ratls_policy *pol = ratls_policy_new();
-    if (!pol) die("ratls_policy_new failed");
+    if (!pol)
+        die("ratls_policy_new failed");
 
     if (!json) {
         printf("ratls %s TDX verification benchmark (default policy: UpToDate only)\n", ratls_version());
@@ -460,7 +516,8 @@ int main(int argc, char **argv) {
         {
             ratls_verifier *v = ratls_verifier_new();
             ratls_result *res = NULL;
-            if (!v) die("ratls_verifier_new failed");
+            if (!v)
+                die("ratls_verifier_new failed");
             ratls_status st = ratls_verify(v, lc.ev, lc.coll, pol, lc.c->now, &res);
             check_ok(lc.c, "check", 0, st, res);
             const char *tcb = ratls_result_tcb_status(res);

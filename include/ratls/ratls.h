@@ -128,8 +128,8 @@ typedef void (*ratls_log_fn)(void *arg, ratls_log_level level, const char *msg);
 
 /* Parsed TD report fields, copied out of the quote (plain data). */
 typedef struct ratls_tdx_report {
-    uint16_t quote_version;   /* 4 or 5 */
-    uint16_t body_type;       /* 2 = TD 1.0, 3 = TD 1.5 (v4 quotes: 2) */
+    uint16_t quote_version; /* 4 or 5 */
+    uint16_t body_type;     /* 2 = TD 1.0, 3 = TD 1.5 (v4 quotes: 2) */
     uint8_t tee_tcb_svn[16];
     uint8_t mr_seam[48];
     uint8_t mr_signer_seam[48];
@@ -151,8 +151,8 @@ typedef struct ratls_tdx_quote ratls_tdx_quote;
 
 /* Parse a binary quote. On failure *out is NULL and the status says why;
  * `err` (optional, may be NULL) receives a sentence of up to errlen bytes. */
-RATLS_API RATLS_WUR ratls_status ratls_tdx_quote_parse(const uint8_t *buf, size_t len, ratls_tdx_quote **out,
-                                                       char *err, size_t errlen);
+RATLS_API RATLS_WUR ratls_status ratls_tdx_quote_parse(const uint8_t *buf, size_t len, ratls_tdx_quote **out, char *err,
+                                                       size_t errlen);
 RATLS_API void ratls_tdx_quote_free(ratls_tdx_quote *q);
 /* Borrowed. */
 RATLS_API const ratls_tdx_report *ratls_tdx_quote_report(const ratls_tdx_quote *q);
@@ -163,8 +163,7 @@ RATLS_API void ratls_free_string(char *s);
 
 /* Hex helpers for callers reading quote files: decodes hex with an optional
  * "0x" prefix, ignoring ASCII whitespace. *out is malloc'd; free with free(). */
-RATLS_API RATLS_WUR ratls_status ratls_hex_decode_relaxed(const char *text, size_t len, uint8_t **out,
-                                                          size_t *out_len);
+RATLS_API RATLS_WUR ratls_status ratls_hex_decode_relaxed(const char *text, size_t len, uint8_t **out, size_t *out_len);
 
 /* ------------------------------------------------------------------ */
 /* Evidence: what the attester handed over. TEE-neutral container.      */
@@ -199,13 +198,13 @@ RATLS_API RATLS_WUR ratls_status ratls_collateral_from_json(const uint8_t *buf, 
  * as DER, and the issuer chains as PEM (URL-decoded from the response
  * headers). Every pointer is borrowed for the call only. */
 typedef struct ratls_collateral_parts {
-    const char *pck_crl_issuer_chain;     /* PEM, NUL-terminated */
-    const uint8_t *root_ca_crl;           /* DER */
+    const char *pck_crl_issuer_chain; /* PEM, NUL-terminated */
+    const uint8_t *root_ca_crl;       /* DER */
     size_t root_ca_crl_len;
-    const uint8_t *pck_crl;               /* DER */
+    const uint8_t *pck_crl; /* DER */
     size_t pck_crl_len;
-    const char *tcb_info_issuer_chain;    /* PEM, NUL-terminated */
-    const char *tcb_info_body;            /* response body */
+    const char *tcb_info_issuer_chain; /* PEM, NUL-terminated */
+    const char *tcb_info_body;         /* response body */
     size_t tcb_info_body_len;
     const char *qe_identity_issuer_chain; /* PEM, NUL-terminated */
     const char *qe_identity_body;
@@ -285,7 +284,11 @@ RATLS_API RATLS_WUR ratls_status ratls_verify(ratls_verifier *v, const ratls_evi
 /* ------------------------------------------------------------------ */
 /* Result                                                                */
 /* ------------------------------------------------------------------ */
-typedef enum ratls_check_outcome { RATLS_CHECK_PASS = 0, RATLS_CHECK_FAIL = 1, RATLS_CHECK_SKIP = 2 } ratls_check_outcome;
+typedef enum ratls_check_outcome {
+    RATLS_CHECK_PASS = 0,
+    RATLS_CHECK_FAIL = 1,
+    RATLS_CHECK_SKIP = 2
+} ratls_check_outcome;
 
 RATLS_API void ratls_result_free(ratls_result *r);
 /* 1 when verified and accepted, else 0. */

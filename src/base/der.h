@@ -25,7 +25,6 @@ int der_uint(const der_t *val, uint64_t max, uint64_t *out);
 /* Encoded OID contents compared with a dotted string ("1.2.840..."). */
 int der_oid_equals(const der_t *val, const char *dotted);
 
-
 #define DER_BIT_STRING 0x03
 #define DER_NULL 0x05
 #define DER_UTF8 0x0c

@@ -238,7 +238,10 @@ ratls_status ratls_result_to_json(const ratls_result *r, char **json_out)
         return RATLS_ERR_NO_MEMORY;
     }
     json_object_set_new(o, "verified", json_boolean(ratls_result_verified(r)));
-    json_object_set_new(o, "tee", json_string(r->tee == RATLS_TEE_TDX ? "tdx" : r->tee == RATLS_TEE_SEV_SNP ? "sev-snp" : "none"));
+    json_object_set_new(o, "tee",
+                        json_string(r->tee == RATLS_TEE_TDX       ? "tdx"
+                                    : r->tee == RATLS_TEE_SEV_SNP ? "sev-snp"
+                                                                  : "none"));
     json_object_set_new(o, "status", json_string(ratls_status_name(ratls_result_status(r))));
     json_object_set_new(o, "error", r->error ? json_string(r->error) : json_null());
     json_object_set_new(o, "tcb_status", r->tcb_status ? json_string(r->tcb_status) : json_null());

@@ -13,8 +13,8 @@ typedef struct result_check {
 
 struct ratls_result {
     ratls_tee tee;
-    ratls_status status;   /* first failure, or RATLS_OK */
-    char *error;           /* "<check id>: <detail>" of the first failure */
+    ratls_status status; /* first failure, or RATLS_OK */
+    char *error;         /* "<check id>: <detail>" of the first failure */
     result_check *checks;
     size_t nchecks, capchecks;
     char *tcb_status;
@@ -30,8 +30,7 @@ struct ratls_result {
 };
 
 ratls_result *result_new(ratls_tee tee);
-void result_check_add(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, ...)
-    RATLS_PRINTF(4, 5);
+void result_check_add(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, ...) RATLS_PRINTF(4, 5);
 /* Adds a FAIL entry and records the status if it is the first failure. */
 ratls_status result_fail(ratls_result *r, ratls_status s, const char *id, const char *fmt, ...) RATLS_PRINTF(4, 5);
 void result_set_tcb_status(ratls_result *r, const char *status);

@@ -131,8 +131,7 @@ void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t fr
     pthread_mutex_unlock(&v->mu);
 }
 
-int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from,
-                        int64_t *to)
+int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from, int64_t *to)
 {
     int hit = 0;
     pthread_mutex_lock(&v->mu);

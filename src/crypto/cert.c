@@ -24,7 +24,7 @@
 
 #define BAD(...)                                                                                                       \
     do {                                                                                                               \
-        set_err(err, errlen, RATLS_ERR_CERT_CHAIN, __VA_ARGS__);                                                      \
+        set_err(err, errlen, RATLS_ERR_CERT_CHAIN, __VA_ARGS__);                                                       \
         goto fail;                                                                                                     \
     } while (0)
 
@@ -108,8 +108,8 @@ static int string_ok(uint8_t tag, const der_t *v)
         uint8_t c = v->p[i];
         if (tag == DER_IA5 && c >= 0x80)
             return 0;
-        if (tag == DER_PRINTABLE && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                      strchr(" '()+,-./:=?", c)))
+        if (tag == DER_PRINTABLE &&
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(" '()+,-./:=?", c)))
             return 0;
     }
     return tag == DER_IA5 || tag == DER_PRINTABLE;
@@ -384,7 +384,7 @@ void rcrl_free(rcrl *c)
 #undef BAD
 #define BAD(...)                                                                                                       \
     do {                                                                                                               \
-        set_err(err, errlen, RATLS_ERR_CRL_FORMAT, __VA_ARGS__);                                                      \
+        set_err(err, errlen, RATLS_ERR_CRL_FORMAT, __VA_ARGS__);                                                       \
         goto fail;                                                                                                     \
     } while (0)
 

@@ -79,8 +79,7 @@ typedef struct rcrl {
 ratls_status rcrl_parse(const uint8_t *der, size_t len, rcrl **out, char *err, size_t errlen);
 void rcrl_free(rcrl *c);
 /* Issuer name equal to issuer's subject, signature by issuer, window at now. */
-ratls_status rcrl_check(const rcrl *crl, const rcert *issuer, int64_t now, const char *what, char *err,
-                        size_t errlen);
+ratls_status rcrl_check(const rcrl *crl, const rcert *issuer, int64_t now, const char *what, char *err, size_t errlen);
 int rcrl_lists(const rcrl *crl, const rcert *c);
 
 /* ---- pinned roots ---- */

@@ -4,7 +4,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-
 #include "base/json_span.h"
 #include "base/json_util.h"
 #include "tdx/collateral.h"
@@ -281,8 +280,7 @@ static ratls_status parse_tcb_info(const char *text, size_t len, tcb_info *ti, c
         int64_t pcesvn;
         if (!json_is_object(l) || !json_is_object(tcb) || parse_components(tcb, "sgxtcbcomponents", t->sgx) ||
             jget_int(tcb, "pcesvn", 0, 65535, &pcesvn) || parse_components(tcb, "tdxtcbcomponents", t->tdx) ||
-            jget_time(l, "tcbDate", &t->date) || parse_status(l, 0, &t->status, &unknown) ||
-            parse_adv(l, &t->adv)) {
+            jget_time(l, "tcbDate", &t->date) || parse_status(l, 0, &t->status, &unknown) || parse_adv(l, &t->adv)) {
             if (unknown)
                 s = set_err(err, errlen, RATLS_ERR_UNKNOWN_TCB_STATUS,
                             "TCB Info level %zu has an unrecognized tcbStatus", i);
@@ -360,8 +358,8 @@ static ratls_status parse_qe_identity(const char *text, size_t len, qe_identity 
     for (size_t i = 0; i < qi->nlevels; i++) {
         tcb_status t = qi->levels[i].status;
         if (t == TS_SW_HARDENING_NEEDED || t == TS_CONFIGURATION_AND_SW_HARDENING_NEEDED) {
-            s = set_err(err, errlen, RATLS_ERR_UNKNOWN_TCB_STATUS, "QE Identity level %zu has status %s, not valid for an enclave identity",
-                        i, tcb_status_str(t));
+            s = set_err(err, errlen, RATLS_ERR_UNKNOWN_TCB_STATUS,
+                        "QE Identity level %zu has status %s, not valid for an enclave identity", i, tcb_status_str(t));
             goto out;
         }
     }
@@ -371,8 +369,7 @@ out:
     return s;
 }
 
-static ratls_status parse_crl_hex(const char *hex, size_t len, rcrl **out, const char *what, char *err,
-                                  size_t errlen)
+static ratls_status parse_crl_hex(const char *hex, size_t len, rcrl **out, const char *what, char *err, size_t errlen)
 {
     uint8_t *der;
     size_t dl;
@@ -537,7 +534,8 @@ static ratls_status split_signed_body(const char *body, size_t len, const char *
     if (json_member_span(body, len, key, &v, &vl) || v[0] != '{')
         return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response has no single \"%s\" object", what, key);
     if (json_member_span(body, len, "signature", &sv, &svl) || svl < 2 || sv[0] != '"' || sv[svl - 1] != '"')
-        return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response has no single \"signature\" string", what);
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_FORMAT, "%s response has no single \"signature\" string",
+                       what);
     *text = dup_n(v, vl);
     *sig = dup_n(sv + 1, svl - 2);
     return *text && *sig ? RATLS_OK : RATLS_ERR_NO_MEMORY;
@@ -579,12 +577,12 @@ ratls_status ratls_collateral_to_json(const ratls_collateral *c, char **json_out
 {
     if (!c || !json_out)
         return RATLS_ERR_INVALID_ARGUMENT;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "pck_crl_issuer_chain",
-                          c->s_pck_crl_issuer_chain, "root_ca_crl", c->s_root_ca_crl, "pck_crl", c->s_pck_crl,
-                          "tcb_info_issuer_chain", c->s_tcb_info_issuer_chain, "tcb_info", c->s_tcb_info,
-                          "tcb_info_signature", c->s_tcb_info_signature, "qe_identity_issuer_chain",
-                          c->s_qe_identity_issuer_chain, "qe_identity", c->s_qe_identity, "qe_identity_signature",
-                          c->s_qe_identity_signature);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "pck_crl_issuer_chain", c->s_pck_crl_issuer_chain,
+                  "root_ca_crl", c->s_root_ca_crl, "pck_crl", c->s_pck_crl, "tcb_info_issuer_chain",
+                  c->s_tcb_info_issuer_chain, "tcb_info", c->s_tcb_info, "tcb_info_signature", c->s_tcb_info_signature,
+                  "qe_identity_issuer_chain", c->s_qe_identity_issuer_chain, "qe_identity", c->s_qe_identity,
+                  "qe_identity_signature", c->s_qe_identity_signature);
     if (!o)
         return RATLS_ERR_NO_MEMORY;
     if (c->s_pck_certificate_chain)

@@ -19,9 +19,9 @@ static const uint8_t k_intel_root_point[65] = {
 /* SHA-256 of that certificate's DER as Intel publishes it. A presented root
  * with exactly these bytes is the certificate whose self-signature was
  * checked when it was pinned, so its signature need not be checked again. */
-static const uint8_t k_intel_root_der_sha256[32] = {
-    0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
-    0x0e, 0x74, 0x24, 0x96, 0x43, 0x99, 0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3};
+static const uint8_t k_intel_root_der_sha256[32] = {0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49,
+                                                    0xe9, 0x5b, 0x80, 0x7a, 0x35, 0x0e, 0x74, 0x24, 0x96, 0x43, 0x99,
+                                                    0xe8, 0x85, 0xa7, 0xcb, 0xb8, 0xcc, 0xfa, 0xb6, 0x74, 0xd3};
 
 int intel_root_is_pinned_der(const rcert *c)
 {
@@ -31,5 +31,6 @@ int intel_root_is_pinned_der(const rcert *c)
 
 int intel_root_matches(const rcert *c)
 {
-    return memcmp(c->point, k_intel_root_point, sizeof k_intel_root_point) == 0 && strcmp(c->cn, "Intel SGX Root CA") == 0;
+    return memcmp(c->point, k_intel_root_point, sizeof k_intel_root_point) == 0 &&
+           strcmp(c->cn, "Intel SGX Root CA") == 0;
 }

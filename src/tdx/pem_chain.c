@@ -22,8 +22,7 @@ void rchain_free(rchain *ch)
     ch->n = 0;
 }
 
-ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err,
-                             size_t errlen)
+ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err, size_t errlen)
 {
     ratls_status s = RATLS_OK;
     out->n = 0;
@@ -74,8 +73,7 @@ ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, r
             b64[nb++] = (char)buf[i++];
         }
         if (!ended) {
-            s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d has no END line",
-                        (int)sk->n + 1);
+            s = set_err(err, errlen, RATLS_ERR_PEM_CHAIN, "certificate %d has no END line", (int)sk->n + 1);
             goto fail;
         }
         size_t dl = 0;

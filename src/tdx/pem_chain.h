@@ -23,7 +23,6 @@ void rchain_free(rchain *ch); /* frees the certificates, leaves n = 0 */
  * whitespace may stand between and around blocks; trailing NUL bytes are
  * tolerated. Every block must decode to exactly one certificate of the
  * supported profile (X.509 v3, ECDSA-P256/SHA-256). */
-ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err,
-                             size_t errlen);
+ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, rchain *out, char *err, size_t errlen);
 
 #endif

@@ -91,8 +91,8 @@ ratls_status ratls_tdx_quote_parse(const uint8_t *buf, size_t len, ratls_tdx_quo
         else if (q->body_type == 3 && q->body_size != TDX_BODY15_LEN)
             FAIL(RATLS_ERR_QUOTE_BODY_TYPE, "TD 1.5 body declared with size %u (expected 648)", q->body_size);
         else if (q->body_type != 2 && q->body_type != 3)
-            FAIL(RATLS_ERR_QUOTE_BODY_TYPE, "body type %u is not a TD report (2 = TD 1.0, 3 = TD 1.5)%s",
-                 q->body_type, q->body_type == 1 ? "; an SGX body cannot come with TEE type TDX" : "");
+            FAIL(RATLS_ERR_QUOTE_BODY_TYPE, "body type %u is not a TD report (2 = TD 1.0, 3 = TD 1.5)%s", q->body_type,
+                 q->body_type == 1 ? "; an SGX body cannot come with TEE type TDX" : "");
     } else {
         q->body_type = 2;
         q->body_size = TDX_BODY10_LEN;

@@ -27,36 +27,36 @@ typedef struct sgx_report_body {
 } sgx_report_body;
 
 struct ratls_tdx_quote {
-    uint8_t *raw;           /* owned copy of the input */
+    uint8_t *raw; /* owned copy of the input */
     size_t raw_len;
-    size_t used_len;        /* bytes up to the end of the signature data */
+    size_t used_len; /* bytes up to the end of the signature data */
 
     uint16_t version;
     uint16_t att_key_type;
     uint32_t tee_type;
     uint8_t qe_vendor_id[16];
     uint8_t user_data[20];
-    uint16_t body_type;     /* v5 descriptor, or 2 for v4 */
+    uint16_t body_type; /* v5 descriptor, or 2 for v4 */
     uint32_t body_size;
 
     ratls_tdx_report report;
 
-    size_t signed_len;      /* raw[0 .. signed_len) is signed by the attestation key */
+    size_t signed_len; /* raw[0 .. signed_len) is signed by the attestation key */
     uint32_t sig_data_len;
-    uint8_t signature[64];  /* r || s, big-endian */
-    uint8_t att_key[64];    /* x || y */
-    uint16_t cert_data_type;   /* 6 */
+    uint8_t signature[64];   /* r || s, big-endian */
+    uint8_t att_key[64];     /* x || y */
+    uint16_t cert_data_type; /* 6 */
     uint32_t cert_data_size;
-    const uint8_t *cert_data;  /* type-6 payload (into raw) */
+    const uint8_t *cert_data; /* type-6 payload (into raw) */
 
-    const uint8_t *qe_report;  /* 384 bytes (into raw) */
+    const uint8_t *qe_report; /* 384 bytes (into raw) */
     sgx_report_body qe;
     uint8_t qe_report_sig[64];
     uint16_t qe_auth_len;
-    const uint8_t *qe_auth;    /* into raw */
-    uint16_t inner_cert_type;  /* 5 */
+    const uint8_t *qe_auth;   /* into raw */
+    uint16_t inner_cert_type; /* 5 */
     uint32_t pem_len;
-    const uint8_t *pem;        /* into raw */
+    const uint8_t *pem; /* into raw */
 };
 
 /* Parse an SGX REPORTBODY (exactly 384 bytes). */

@@ -60,7 +60,8 @@ ratls_status ratls_tdx_quote_to_json(const ratls_tdx_quote *q, char **json_out)
             rcert_describe(chain.c[i], sub, sizeof sub);
             format_iso8601_utc(chain.c[i]->not_before, nb);
             format_iso8601_utc(chain.c[i]->not_after, na);
-            json_array_append_new(certs, json_pack("{s:s, s:s, s:s}", "subject", sub, "not_before", nb, "not_after", na));
+            json_array_append_new(certs,
+                                  json_pack("{s:s, s:s, s:s}", "subject", sub, "not_before", nb, "not_after", na));
         }
         rchain_free(&chain);
     } else {

@@ -9,13 +9,13 @@
 
 typedef struct sgx_ext {
     uint8_t ppid[16];
-    uint8_t tcb_comp[16];   /* TCB component SVNs 1..16 */
+    uint8_t tcb_comp[16]; /* TCB component SVNs 1..16 */
     uint16_t pcesvn;
     uint8_t cpusvn[16];
     uint8_t pceid[2];
     uint8_t fmspc[6];
-    int sgx_type;           /* 0 Standard, 1 Scalable, 2 Scalable with integrity */
-    int has_platform_fields;/* Platform-CA leaves: instance id + configuration */
+    int sgx_type;            /* 0 Standard, 1 Scalable, 2 Scalable with integrity */
+    int has_platform_fields; /* Platform-CA leaves: instance id + configuration */
     uint8_t platform_instance_id[16];
     int dynamic_platform, cached_keys, smt_enabled; /* -1 absent */
 } sgx_ext;

@@ -11,7 +11,8 @@ ratls_status qe_identity_check(const qe_identity *qi, const sgx_report_body *qe,
     *level = -1;
     *qe_status = QE_NOT_SUPPORTED;
     if (memcmp(qi->mrsigner, qe->mrsigner, 32) != 0)
-        return set_err(err, errlen, RATLS_ERR_QE_IDENTITY_MISMATCH, "QE MRSIGNER is not the one in Intel's QE Identity");
+        return set_err(err, errlen, RATLS_ERR_QE_IDENTITY_MISMATCH,
+                       "QE MRSIGNER is not the one in Intel's QE Identity");
     if (qi->isvprodid != qe->isvprodid)
         return set_err(err, errlen, RATLS_ERR_QE_IDENTITY_MISMATCH, "QE ISVPRODID %u differs from Intel's %u",
                        qe->isvprodid, qi->isvprodid);
@@ -33,8 +34,7 @@ ratls_status qe_identity_check(const qe_identity *qi, const sgx_report_body *qe,
     return RATLS_OK;
 }
 
-ratls_status tdx_module_check(const tcb_info *ti, const ratls_tdx_report *rep, tcb_eval *ev, char *err,
-                              size_t errlen)
+ratls_status tdx_module_check(const tcb_info *ti, const ratls_tdx_report *rep, tcb_eval *ev, char *err, size_t errlen)
 {
     const uint8_t *mrsigner = ti->mod_mrsigner, *attrs = ti->mod_attributes;
     ev->mod = NULL;

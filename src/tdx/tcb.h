@@ -14,18 +14,17 @@ ratls_status qe_identity_check(const qe_identity *qi, const sgx_report_body *qe,
                                char *err, size_t errlen);
 
 typedef struct tcb_eval {
-    int sgx_level;            /* index into ti->levels, -1 none */
-    int tdx_level;            /* index, -1 none */
+    int sgx_level;              /* index into ti->levels, -1 none */
+    int tdx_level;              /* index, -1 none */
     const module_identity *mod; /* NULL when TEE_TCB_SVN[1] == 0 */
-    int mod_level;            /* index into mod->levels, -1 none */
+    int mod_level;              /* index into mod->levels, -1 none */
     tcb_status module_status;
     tcb_status final_status;
     int relaunch_advised;
 } tcb_eval;
 
 /* TDX module identity (step 11). */
-ratls_status tdx_module_check(const tcb_info *ti, const ratls_tdx_report *rep, tcb_eval *ev, char *err,
-                              size_t errlen);
+ratls_status tdx_module_check(const tcb_info *ti, const ratls_tdx_report *rep, tcb_eval *ev, char *err, size_t errlen);
 /* Level selection and status convergence (steps 10 and 12). */
 ratls_status tdx_tcb_evaluate(const tcb_info *ti, const sgx_ext *pck, const ratls_tdx_report *rep, qe_tcb qe_status,
                               tcb_eval *ev, char *err, size_t errlen);

@@ -15,10 +15,22 @@
 
 /* Check ids, in the order they are reported. */
 static const char *const k_checks[] = {
-    "tdx.quote.format",        "tdx.collateral.root_ca_crl", "tdx.collateral.tcb_info", "tdx.collateral.qe_identity",
-    "tdx.collateral.pck_crl",  "tdx.pck.chain",              "tdx.pck.extension",       "tdx.qe.report_signature",
-    "tdx.qe.report_data",      "tdx.qe.identity",            "tdx.quote.signature",     "tdx.platform",
-    "tdx.module",              "tdx.tcb.level",              "tdx.quote",               "tdx.tcb",
+    "tdx.quote.format",
+    "tdx.collateral.root_ca_crl",
+    "tdx.collateral.tcb_info",
+    "tdx.collateral.qe_identity",
+    "tdx.collateral.pck_crl",
+    "tdx.pck.chain",
+    "tdx.pck.extension",
+    "tdx.qe.report_signature",
+    "tdx.qe.report_data",
+    "tdx.qe.identity",
+    "tdx.quote.signature",
+    "tdx.platform",
+    "tdx.module",
+    "tdx.tcb.level",
+    "tdx.quote",
+    "tdx.tcb",
     "td.attributes",
 };
 
@@ -29,8 +41,8 @@ typedef struct vctx {
     const ratls_policy *p;
     int64_t now;
     ratls_result *r;
-    const rcert *root;     /* the verified root (borrowed from a chain) */
-    const rcert *ok[8];    /* certificates already verified in this run (borrowed) */
+    const rcert *root;  /* the verified root (borrowed from a chain) */
+    const rcert *ok[8]; /* certificates already verified in this run (borrowed) */
     size_t nok;
     int64_t from, to; /* collateral window so far */
     char err[512];
@@ -67,8 +79,8 @@ static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
     int known = tr ? rcert_same(cand, tr) : intel_root_is_pinned_der(cand);
     ratls_status s = known ? RATLS_OK : rcert_verify_issued(cand, cand, sub, sizeof sub);
     if (s)
-        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s: root certificate is not a valid self-signed CA (%s)",
-                       what, sub);
+        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN,
+                       "%s: root certificate is not a valid self-signed CA (%s)", what, sub);
     if ((s = rcert_check_time(cand, x->now, "the root CA certificate", x->err, sizeof x->err)))
         return s;
     if (!x->root)
@@ -106,16 +118,15 @@ static ratls_status fail(vctx *x, ratls_status s, const char *id)
 
 /* Signed JSON: [signer, root] chain, CN check, revocation by the root CRL,
  * signature over the exact text, issueDate <= now <= nextUpdate. */
-static ratls_status check_signed_json(vctx *x, const char *id, const char *name, const rchain *chain,
-                                      const char *text, const uint8_t sig[64], int64_t issue, int64_t next,
-                                      ratls_status sig_err)
+static ratls_status check_signed_json(vctx *x, const char *id, const char *name, const rchain *chain, const char *text,
+                                      const uint8_t sig[64], int64_t issue, int64_t next, ratls_status sig_err)
 {
     ratls_status s;
     char what[96], t[32];
     x->err[0] = 0;
     if (chain->n != 2) {
-        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN, "%s issuer chain has %zu certificates (expected 2: signer, root)",
-                name, chain->n);
+        set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN,
+                "%s issuer chain has %zu certificates (expected 2: signer, root)", name, chain->n);
         return fail(x, RATLS_ERR_CERT_CHAIN, id);
     }
     const rcert *signer = chain->c[0], *root = chain->c[1];
@@ -134,7 +145,8 @@ static ratls_status check_signed_json(vctx *x, const char *id, const char *name,
     }
     if (x->now < issue) {
         format_iso8601_utc(issue, t);
-        set_err(x->err, sizeof x->err, RATLS_ERR_COLLATERAL_NOT_YET_VALID, "%s is not valid before its issueDate %s", name, t);
+        set_err(x->err, sizeof x->err, RATLS_ERR_COLLATERAL_NOT_YET_VALID, "%s is not valid before its issueDate %s",
+                name, t);
         return fail(x, RATLS_ERR_COLLATERAL_NOT_YET_VALID, id);
     }
     if (x->now > next) {
@@ -228,7 +240,8 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext)
         goto out;
     }
     if (!rcert_cn_contains(leaf, "SGX PCK Certificate")) {
-        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "the chain's leaf \"%s\" is not an SGX PCK Certificate", leaf->cn);
+        s = result_fail(x->r, RATLS_ERR_CERT_CHAIN, id, "the chain's leaf \"%s\" is not an SGX PCK Certificate",
+                        leaf->cn);
         goto out;
     }
     if ((s = check_issued(x, ca, root, x->c->root_crl, "PCK CA certificate"))) {
@@ -245,7 +258,8 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext)
         goto out;
     }
     if (!rcert_same(ca, x->c->pck_crl_chain.c[0])) {
-        s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id, "the PCK CA in the quote differs from the PCK CRL's issuer certificate");
+        s = result_fail(x->r, RATLS_ERR_CRL_ISSUER, id,
+                        "the PCK CA in the quote differs from the PCK CRL's issuer certificate");
         goto out;
     }
     if ((s = check_issued(x, leaf, ca, pcrl, "PCK certificate"))) {
@@ -277,7 +291,8 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext)
 
     id = "tdx.qe.report_signature";
     if (!ecdsa_verify_raw(leaf->key, x->q->qe_report, SGX_REPORT_BODY_LEN, x->q->qe_report_sig)) {
-        s = result_fail(x->r, RATLS_ERR_QE_REPORT_SIGNATURE, id, "QE report signature does not verify with the PCK key");
+        s = result_fail(x->r, RATLS_ERR_QE_REPORT_SIGNATURE, id,
+                        "QE report signature does not verify with the PCK key");
         goto out;
     }
     result_check_add(x->r, id, RATLS_CHECK_PASS, "QE report signed by the PCK key");
@@ -307,15 +322,15 @@ static ratls_status appraise(vctx *x, tcb_status st)
     const ratls_tdx_report *t = &x->q->report;
     const ratls_policy *p = x->p;
     if (!policy_status_accepted(p, st)) {
-        first = result_fail(x->r, RATLS_ERR_TCB_STATUS_REJECTED, "tdx.tcb", "TCB status %s is not accepted by the policy",
-                            tcb_status_str(st));
+        first = result_fail(x->r, RATLS_ERR_TCB_STATUS_REJECTED, "tdx.tcb",
+                            "TCB status %s is not accepted by the policy", tcb_status_str(st));
     } else {
         const char *bad = NULL;
         for (size_t i = 0; !bad && i < x->r->nadv; i++)
             bad = policy_advisory_rejected(p, x->r->advisories[i]);
         if (bad)
-            first = result_fail(x->r, RATLS_ERR_ADVISORY_REJECTED, "tdx.tcb", "advisory %s is not accepted by the policy",
-                                bad);
+            first = result_fail(x->r, RATLS_ERR_ADVISORY_REJECTED, "tdx.tcb",
+                                "advisory %s is not accepted by the policy", bad);
         else
             result_check_add(x->r, "tdx.tcb", RATLS_CHECK_PASS, "TCB status %s accepted%s", tcb_status_str(st),
                              x->r->nadv ? " (with advisories, see advisory_ids)" : "");
@@ -329,8 +344,8 @@ static ratls_status appraise(vctx *x, tcb_status st)
     static const uint8_t zero48[48];
     ratls_status s = RATLS_OK;
     if (a & reserved)
-        s = result_fail(x->r, RATLS_ERR_TD_ATTRIBUTES, "td.attributes",
-                        "TD_ATTRIBUTES %016llx has reserved bits set", (unsigned long long)(a & reserved));
+        s = result_fail(x->r, RATLS_ERR_TD_ATTRIBUTES, "td.attributes", "TD_ATTRIBUTES %016llx has reserved bits set",
+                        (unsigned long long)(a & reserved));
     else if ((a & 1) && !(p->flags & RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE))
         s = result_fail(x->r, RATLS_ERR_TD_DEBUG, "td.attributes",
                         "the TD runs in DEBUG mode: the host can read and change its memory");
@@ -342,9 +357,10 @@ static ratls_status appraise(vctx *x, tcb_status st)
         s = result_fail(x->r, RATLS_ERR_TD_MRSERVICETD, "td.attributes",
                         "MRSERVICETD is set: a service TD (e.g. migration) is bound to this TD");
     else
-        result_check_add(x->r, "td.attributes", RATLS_CHECK_PASS, "%s%s%s", (a & 1) ? "DEBUG (allowed INSECURELY)" : "not DEBUG",
-                         (a & (1ull << 28)) ? ", SEPT_VE_DISABLE set" : ", SEPT_VE_DISABLE off (allowed INSECURELY)",
-                         t->body_type == 3 && memcmp(t->mr_service_td, zero48, 48) != 0 ? ", MRSERVICETD set (allowed)" : "");
+        result_check_add(
+            x->r, "td.attributes", RATLS_CHECK_PASS, "%s%s%s", (a & 1) ? "DEBUG (allowed INSECURELY)" : "not DEBUG",
+            (a & (1ull << 28)) ? ", SEPT_VE_DISABLE set" : ", SEPT_VE_DISABLE off (allowed INSECURELY)",
+            t->body_type == 3 && memcmp(t->mr_service_td, zero48, 48) != 0 ? ", MRSERVICETD set (allowed)" : "");
     return first ? first : s;
 }
 
@@ -393,13 +409,15 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     memcpy(key + 32, c->digest, 32);
     int64_t pf, pt;
     if (verifier_pck_lookup(v, key, now, &ext, &pf, &pt)) {
-        result_check_add(r, "tdx.pck.chain", RATLS_CHECK_PASS, "verified earlier by this verifier (same PCK chain and CRLs)");
+        result_check_add(r, "tdx.pck.chain", RATLS_CHECK_PASS,
+                         "verified earlier by this verifier (same PCK chain and CRLs)");
         char fm[13], pc[5];
         hex_encode_upper(ext.fmspc, 6, fm);
         hex_encode_upper(ext.pceid, 2, pc);
-        result_check_add(r, "tdx.pck.extension", RATLS_CHECK_PASS, "SGX extension: FMSPC %s, PCEID %s, PCESVN %u", fm, pc,
-                         ext.pcesvn);
-        result_check_add(r, "tdx.qe.report_signature", RATLS_CHECK_PASS, "verified earlier by this verifier (same QE report)");
+        result_check_add(r, "tdx.pck.extension", RATLS_CHECK_PASS, "SGX extension: FMSPC %s, PCEID %s, PCESVN %u", fm,
+                         pc, ext.pcesvn);
+        result_check_add(r, "tdx.qe.report_signature", RATLS_CHECK_PASS,
+                         "verified earlier by this verifier (same QE report)");
         win(&x, pf, pt);
     } else {
         int64_t f0 = x.from, t0 = x.to;
@@ -435,7 +453,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         goto done;
     }
     if (memcmp(q->qe.reportdata + 32, zero32, 32) != 0) {
-        s = result_fail(r, RATLS_ERR_QE_REPORT_DATA, "tdx.qe.report_data", "upper 32 bytes of the QE report data are not zero");
+        s = result_fail(r, RATLS_ERR_QE_REPORT_DATA, "tdx.qe.report_data",
+                        "upper 32 bytes of the QE report data are not zero");
         goto done;
     }
     result_check_add(r, "tdx.qe.report_data", RATLS_CHECK_PASS, "QE report data binds the attestation key");
@@ -450,8 +469,9 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     if (qe_level >= 0)
         add_advisories(r, &c->qi.levels[qe_level].adv);
     static const char *const qe_names[] = {"UpToDate", "OutOfDate", "Revoked", "NotSupported"};
-    result_check_add(r, "tdx.qe.identity", RATLS_CHECK_PASS, "quoting enclave matches Intel's TD_QE identity; ISVSVN %u: %s",
-                     q->qe.isvsvn, qe_names[qe_status]);
+    result_check_add(r, "tdx.qe.identity", RATLS_CHECK_PASS,
+                     "quoting enclave matches Intel's TD_QE identity; ISVSVN %u: %s", q->qe.isvsvn,
+                     qe_names[qe_status]);
 
     /* --- quote signature --- */
     att = ec_pub_from_raw(q->att_key);
@@ -464,7 +484,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
                         "quote signature does not verify with the attestation key");
         goto done;
     }
-    result_check_add(r, "tdx.quote.signature", RATLS_CHECK_PASS, "quote header and TD report signed by the attestation key");
+    result_check_add(r, "tdx.quote.signature", RATLS_CHECK_PASS,
+                     "quote header and TD report signed by the attestation key");
     if (fresh_platform) /* first time for this platform: remember it */
         verifier_pck_store(v, key, pf, pt, &ext);
 
@@ -473,7 +494,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         char a[13], b[13];
         hex_encode_upper(ext.fmspc, 6, a);
         hex_encode_upper(c->ti.fmspc, 6, b);
-        s = result_fail(r, RATLS_ERR_FMSPC_MISMATCH, "tdx.platform", "PCK FMSPC %s differs from the TCB Info's %s", a, b);
+        s = result_fail(r, RATLS_ERR_FMSPC_MISMATCH, "tdx.platform", "PCK FMSPC %s differs from the TCB Info's %s", a,
+                        b);
         goto done;
     }
     if (memcmp(ext.pceid, c->ti.pceid, 2) != 0) {

@@ -433,8 +433,7 @@ static ASN1_INTEGER *random_serial(void)
 static X509_NAME *make_name(const char *cn)
 {
     X509_NAME *n = X509_NAME_new();
-    if (n == NULL ||
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
+    if (n == NULL || X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
         X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)TP_ORG, -1, -1, 0) != 1 ||
         X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"US", -1, -1, 0) != 1) {
         X509_NAME_free(n);
@@ -524,13 +523,13 @@ typedef struct cert_spec {
     const char *cn;
     int is_ca;
     int pathlen;
-    const tp_key *key;           /* subject key */
+    const tp_key *key; /* subject key */
     const tp_key *issuer_key;
-    const X509_NAME *issuer;     /* NULL: self-signed */
+    const X509_NAME *issuer; /* NULL: self-signed */
     int64_t not_before;
     int64_t not_after;
-    const char *crl_uri;         /* CRL distribution point ("URI:...") */
-    const uint8_t *sgx_ext;      /* SGX extension value, or NULL */
+    const char *crl_uri;    /* CRL distribution point ("URI:...") */
+    const uint8_t *sgx_ext; /* SGX extension value, or NULL */
     size_t sgx_ext_len;
 } cert_spec;
 
@@ -543,9 +542,8 @@ static X509 *make_cert(const cert_spec *cs)
     int ok = x != NULL && name != NULL && serial != NULL && nb != NULL && na != NULL &&
              X509_set_version(x, X509_VERSION_3) == 1 && X509_set_serialNumber(x, serial) == 1 &&
              X509_set_subject_name(x, name) == 1 &&
-             X509_set_issuer_name(x, cs->issuer != NULL ? cs->issuer : name) == 1 &&
-             X509_set1_notBefore(x, nb) == 1 && X509_set1_notAfter(x, na) == 1 &&
-             X509_set_pubkey(x, cs->key->pkey) == 1;
+             X509_set_issuer_name(x, cs->issuer != NULL ? cs->issuer : name) == 1 && X509_set1_notBefore(x, nb) == 1 &&
+             X509_set1_notAfter(x, na) == 1 && X509_set_pubkey(x, cs->key->pkey) == 1;
     /* Extension order as in Intel's certificates. */
     ok = ok && add_akid(x, NULL, cs->issuer_key->skid) == 0;
     ok = ok && (cs->crl_uri == NULL || add_crldp(x, cs->crl_uri) == 0);
@@ -721,8 +719,7 @@ static void build_tcb_info(gbuf *b, const tp_scenario *s)
     gb_hex(b, s->tcbinfo_fmspc, 6, 1);
     gb_str(b, "\",\"pceId\":\"");
     gb_hex(b, s->tcbinfo_pceid, 2, 1);
-    gb_printf(b, "\",\"tcbType\":0,\"tcbEvaluationDataNumber\":%d,\"tdxModule\":{\"mrsigner\":\"",
-              TP_TCB_EVAL_NUMBER);
+    gb_printf(b, "\",\"tcbType\":0,\"tcbEvaluationDataNumber\":%d,\"tdxModule\":{\"mrsigner\":\"", TP_TCB_EVAL_NUMBER);
     gb_hex(b, s->tdx_module_mrsigner, 48, 1);
     gb_str(b, "\",\"attributes\":\"");
     gb_hex(b, s->tdx_module_attributes, 8, 1);
@@ -817,8 +814,7 @@ static void put_body(gbuf *q, const ratls_tdx_report *r, int td15)
 }
 
 /* The 384-byte SGX REPORTBODY of the QE. */
-static int build_qe_report(const tp_scenario *s, const uint8_t att_key[64], const uint8_t auth[32],
-                           uint8_t rep[384])
+static int build_qe_report(const tp_scenario *s, const uint8_t att_key[64], const uint8_t auth[32], uint8_t rep[384])
 {
     memset(rep, 0, 384);
     memcpy(rep + 0, s->pck_cpusvn, 16);
@@ -1052,8 +1048,7 @@ int tp_generate(const tp_scenario *s, tp_output *out)
         return -1;
 
     int rc = -1;
-    gbuf ext = {0}, chain = {0}, ca_chain = {0}, tcb_chain = {0}, tcb_info = {0}, qe_id = {0}, coll = {0},
-         quote = {0};
+    gbuf ext = {0}, chain = {0}, ca_chain = {0}, tcb_chain = {0}, tcb_info = {0}, qe_id = {0}, coll = {0}, quote = {0};
     X509 *ca = NULL, *leaf = NULL, *tcb = NULL;
     ASN1_INTEGER *decoy = NULL;
     uint8_t *root_crl = NULL, *pck_crl = NULL;
@@ -1112,8 +1107,8 @@ int tp_generate(const tp_scenario *s, tp_output *out)
         goto out;
     ASN1_INTEGER *revoked[2] = {decoy, X509_get_serialNumber(leaf)};
     if (make_crl_der(root_name, &g_pki.root, s->root_crl_window, s->now, NULL, 0, &root_crl, &root_crl_len) != 0 ||
-        make_crl_der(X509_get_subject_name(ca), ca_key, s->pck_crl_window, s->now, revoked,
-                     s->revoke_pck ? 2 : 1, &pck_crl, &pck_crl_len) != 0)
+        make_crl_der(X509_get_subject_name(ca), ca_key, s->pck_crl_window, s->now, revoked, s->revoke_pck ? 2 : 1,
+                     &pck_crl, &pck_crl_len) != 0)
         goto out;
 
     /* Chains: quote (leaf, CA, root), PCK CRL issuer (CA, root), TCB signer (signer, root). */

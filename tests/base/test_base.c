@@ -46,7 +46,7 @@ static void test_b64(void **state)
     assert_int_equal(b64_decode("aGVsbA==", 8, out, &n), 0);
     assert_int_equal(n, 4);
     assert_int_not_equal(b64_decode("aGVsbG9=", 8, out, &n), 0); /* non-canonical tail bits */
-    assert_int_not_equal(b64_decode("aGV=bG8=", 8, out, &n), 0);  /* padding in the middle */
+    assert_int_not_equal(b64_decode("aGV=bG8=", 8, out, &n), 0); /* padding in the middle */
     assert_int_not_equal(b64_decode("aGVsbG8", 7, out, &n), 0);
     assert_int_not_equal(b64_decode("a===", 4, out, &n), 0);
     assert_int_not_equal(b64_decode("aG*s", 4, out, &n), 0);
@@ -56,8 +56,8 @@ static void test_der(void **state)
 {
     (void)state;
     /* SEQUENCE { INTEGER 5, OID 1.2.840.113741.1.13.1 } */
-    const uint8_t seq[] = {0x30, 0x0e, 0x02, 0x01, 0x05, 0x06, 0x09, 0x2a, 0x86,
-                           0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
+    const uint8_t seq[] = {0x30, 0x0e, 0x02, 0x01, 0x05, 0x06, 0x09, 0x2a,
+                           0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
     der_t in = {seq, sizeof seq}, body, v;
     uint64_t x;
     assert_int_equal(der_read(&in, DER_SEQUENCE, &body), 0);
@@ -164,14 +164,14 @@ static void test_json_span(void **state)
     span_ok(" { \"x\" : 1 ,\n \"tcbInfo\" :  {\"q\": \"\\\"\\u00e9\"} } ", "tcbInfo", "{\"q\": \"\\\"\\u00e9\"}");
     span_ok("{\"signature\":\"00ff\"}", "signature", "\"00ff\"");
     span_ok("{\"n\":-1.5e+3,\"k\":[true,false,null]}", "k", "[true,false,null]");
-    span_bad("{\"tcbInfo\":{},\"tcbInfo\":{}}", "tcbInfo");   /* duplicate */
-    span_bad("{\"tcbInfo\":{}} x", "tcbInfo");                /* trailing garbage */
-    span_bad("{\"tcbInfo\":{}", "tcbInfo");                   /* unterminated */
-    span_bad("{\"tcbInfo\":{\"a\":01}}", "tcbInfo");          /* bad number */
+    span_bad("{\"tcbInfo\":{},\"tcbInfo\":{}}", "tcbInfo"); /* duplicate */
+    span_bad("{\"tcbInfo\":{}} x", "tcbInfo");              /* trailing garbage */
+    span_bad("{\"tcbInfo\":{}", "tcbInfo");                 /* unterminated */
+    span_bad("{\"tcbInfo\":{\"a\":01}}", "tcbInfo");        /* bad number */
     span_bad("{\"tcbInfo\":{\"a\":\"\\x\"}}", "tcbInfo");   /* bad escape */
-    span_bad("{\"other\":1}", "tcbInfo");                     /* absent */
-    span_bad("[{\"tcbInfo\":{}}]", "tcbInfo");                /* not an object */
-    span_bad("{\"tcbInfo\":{\"a\":[1,]}}", "tcbInfo");         /* trailing comma */
+    span_bad("{\"other\":1}", "tcbInfo");                   /* absent */
+    span_bad("[{\"tcbInfo\":{}}]", "tcbInfo");              /* not an object */
+    span_bad("{\"tcbInfo\":{\"a\":[1,]}}", "tcbInfo");      /* trailing comma */
     char deep[300];
     size_t n = 0;
     n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"k\":");
@@ -187,8 +187,13 @@ static void test_json_span(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hex),  cmocka_unit_test(test_b64),           cmocka_unit_test(test_der),
-        cmocka_unit_test(test_time), cmocka_unit_test(test_status_strings), cmocka_unit_test(test_policy_strings), cmocka_unit_test(test_json_span),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_b64),
+        cmocka_unit_test(test_der),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_policy_strings),
+        cmocka_unit_test(test_json_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static const RAND_METHOD k_det_rand = {
     .status = det_status,
 };
 
-#define SEED_PKI UINT64_C(0x7261746c732d706b) /* "ratls-pk" */
+#define SEED_PKI UINT64_C(0x7261746c732d706b)      /* "ratls-pk" */
 #define SEED_SCENARIO UINT64_C(0x7261746c732d7363) /* "ratls-sc" */
 
 static const char *const k_names[FZ_SCENARIO_COUNT_] = {
@@ -60,10 +60,7 @@ static const char *const k_names[FZ_SCENARIO_COUNT_] = {
     [FZ_EXPIRED_TCB] = "expired_tcb",
 };
 
-const char *fuzz_scenario_name(fuzz_scenario sc)
-{
-    return (unsigned)sc < FZ_SCENARIO_COUNT_ ? k_names[sc] : "?";
-}
+const char *fuzz_scenario_name(fuzz_scenario sc) { return (unsigned)sc < FZ_SCENARIO_COUNT_ ? k_names[sc] : "?"; }
 
 static void scenario_fill(fuzz_scenario sc, tp_scenario *s)
 {
@@ -246,8 +243,10 @@ ratls_status fuzz_verify_twice(const fuzz_fixture *fx, const ratls_evidence *ev,
                 (long long)ratls_result_collateral_expiry(r[0]), (long long)ratls_result_collateral_valid_from(r[1]),
                 (long long)ratls_result_collateral_expiry(r[1]));
     if (getenv("RATLS_FUZZ_REQUIRE_VERIFIED") && s[0] != RATLS_OK) {
-        fprintf(stderr, "seed does not verify against the fixture (%s): the corpus is stale; regenerate it "
-                        "with gen_corpus (tests/fuzz/README.md)\n", ratls_result_error(r[0]));
+        fprintf(stderr,
+                "seed does not verify against the fixture (%s): the corpus is stale; regenerate it "
+                "with gen_corpus (tests/fuzz/README.md)\n",
+                ratls_result_error(r[0]));
         abort();
     }
     /* A cache may save work; it must never change what the caller sees. */

@@ -28,17 +28,17 @@
 #define FUZZ_MAX_LEN_PCS_BODY 16384
 
 typedef enum fuzz_scenario {
-    FZ_V4 = 0,          /* tp_scenario_default: verifies as UpToDate */
+    FZ_V4 = 0, /* tp_scenario_default: verifies as UpToDate */
     FZ_V5_TD10,
     FZ_V5_TD15,
     FZ_PROCESSOR_CA,
-    FZ_TRAILING,        /* 16 zero bytes after the signature data */
-    FZ_DEBUG_TD,        /* DEBUG attribute: rejected by the appraisal */
-    FZ_MODULE_OLD,      /* module SVN below the UpToDate level: OutOfDate */
-    FZ_QE_OLD,          /* QE ISVSVN 6: OutOfDate QE */
-    FZ_NO_MODULE_ID,    /* TEE_TCB_SVN[1] = 0: the tdxModule path */
-    FZ_REVOKED_PCK,     /* the PCK CRL lists the leaf (a collateral change) */
-    FZ_EXPIRED_TCB,     /* TCB Info nextUpdate before `now` */
+    FZ_TRAILING,     /* 16 zero bytes after the signature data */
+    FZ_DEBUG_TD,     /* DEBUG attribute: rejected by the appraisal */
+    FZ_MODULE_OLD,   /* module SVN below the UpToDate level: OutOfDate */
+    FZ_QE_OLD,       /* QE ISVSVN 6: OutOfDate QE */
+    FZ_NO_MODULE_ID, /* TEE_TCB_SVN[1] = 0: the tdxModule path */
+    FZ_REVOKED_PCK,  /* the PCK CRL lists the leaf (a collateral change) */
+    FZ_EXPIRED_TCB,  /* TCB Info nextUpdate before `now` */
     FZ_SCENARIO_COUNT_
 } fuzz_scenario;
 

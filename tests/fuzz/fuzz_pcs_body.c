@@ -45,8 +45,8 @@ static const pcs_fixture *pcs_fixture_get(void)
     json_decref(body);
     FUZZ_CHECK(hex_decode_alloc(jstr(o, "root_ca_crl"), strlen(jstr(o, "root_ca_crl")), 1u << 20, &f.root_crl,
                                 &f.root_crl_len) == 0);
-    FUZZ_CHECK(hex_decode_alloc(jstr(o, "pck_crl"), strlen(jstr(o, "pck_crl")), 1u << 20, &f.pck_crl,
-                                &f.pck_crl_len) == 0);
+    FUZZ_CHECK(hex_decode_alloc(jstr(o, "pck_crl"), strlen(jstr(o, "pck_crl")), 1u << 20, &f.pck_crl, &f.pck_crl_len) ==
+               0);
     json_decref(o);
     ratls_free_string(js);
     FUZZ_CHECK(f.pck_chain && f.tcb_chain && f.qe_chain && f.qe_body);

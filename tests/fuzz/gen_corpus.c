@@ -102,10 +102,10 @@ static void free_dir(seed_dir *d)
 /* ------------------------------------------------------------------ */
 
 /* Offsets in a v4 quote (TD 1.0 body), checked against the parser below. */
-#define Q_SIG_DATA_LEN (TDX_HEADER_LEN + TDX_BODY10_LEN) /* 632 */
-#define Q_CERT_TYPE (Q_SIG_DATA_LEN + 4 + 64 + 64)       /* 764 */
-#define Q_CERT_SIZE (Q_CERT_TYPE + 2)                     /* 766 */
-#define Q_QE_REPORT (Q_CERT_SIZE + 4)                     /* 770 */
+#define Q_SIG_DATA_LEN (TDX_HEADER_LEN + TDX_BODY10_LEN)       /* 632 */
+#define Q_CERT_TYPE (Q_SIG_DATA_LEN + 4 + 64 + 64)             /* 764 */
+#define Q_CERT_SIZE (Q_CERT_TYPE + 2)                          /* 766 */
+#define Q_QE_REPORT (Q_CERT_SIZE + 4)                          /* 770 */
 #define Q_QE_AUTH_LEN (Q_QE_REPORT + SGX_REPORT_BODY_LEN + 64) /* 1218 */
 
 typedef struct quote_layout {
@@ -256,8 +256,8 @@ static void sgx_ext_edge_cases(void)
     static const uint8_t huge_len[] = {0x30, 0x83, 0xFF, 0xFF, 0xFF, 0x30, 0x00};
     /* one entry: SEQUENCE { OID 1.2.840.113741.1.13.1.1, OCTET STRING (16) } */
     static const uint8_t ppid_only[] = {0x30, 0x1F, 0x30, 0x1D, 0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF8,
-                                        0x4D, 0x01, 0x0D, 0x01, 0x01, 0x04, 0x0F, 0, 1, 2, 3, 4, 5, 6, 7,
-                                        8, 9, 10, 11, 12, 13, 14};
+                                        0x4D, 0x01, 0x0D, 0x01, 0x01, 0x04, 0x0F, 0,    1,    2,    3,
+                                        4,    5,    6,    7,    8,    9,    10,   11,   12,   13,   14};
     seed(&g_ext, "edge_empty", empty, 0);
     seed(&g_ext, "edge_non_minimal_length", long_form_short, sizeof long_form_short);
     seed(&g_ext, "edge_huge_length", huge_len, sizeof huge_len);

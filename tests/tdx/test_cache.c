@@ -117,7 +117,7 @@ static void test_cache_eviction(void **state)
     for (int i = 0; i < 80; i++) {
         tp_output out;
         tp_scenario_default(&s, NOW);
-        s.report.report_data[0] = (uint8_t)i; /* new quote, same platform */
+        s.report.report_data[0] = (uint8_t)i;  /* new quote, same platform */
         s.qe_isvsvn = (uint16_t)(8 + (i % 3)); /* a few distinct QE reports */
         assert_int_equal(tp_generate(&s, &out), 0);
         ratls_collateral *c = NULL;

@@ -101,8 +101,8 @@ static void test_quote_flips(void **state)
     }
 }
 
-static const char *const k_fields[] = {"pck_crl_issuer_chain", "root_ca_crl", "pck_crl",
-                                       "tcb_info_issuer_chain", "tcb_info", "tcb_info_signature",
+static const char *const k_fields[] = {"pck_crl_issuer_chain",     "root_ca_crl", "pck_crl",
+                                       "tcb_info_issuer_chain",    "tcb_info",    "tcb_info_signature",
                                        "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature"};
 
 static void test_collateral_flips(void **state)

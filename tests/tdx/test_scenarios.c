@@ -27,10 +27,22 @@
 
 /* The checks a TDX verification reports, in order (src/tdx/verify.c). */
 static const char *const k_checks[] = {
-    "tdx.quote.format",        "tdx.collateral.root_ca_crl", "tdx.collateral.tcb_info", "tdx.collateral.qe_identity",
-    "tdx.collateral.pck_crl",  "tdx.pck.chain",              "tdx.pck.extension",       "tdx.qe.report_signature",
-    "tdx.qe.report_data",      "tdx.qe.identity",            "tdx.quote.signature",     "tdx.platform",
-    "tdx.module",              "tdx.tcb.level",              "tdx.quote",               "tdx.tcb",
+    "tdx.quote.format",
+    "tdx.collateral.root_ca_crl",
+    "tdx.collateral.tcb_info",
+    "tdx.collateral.qe_identity",
+    "tdx.collateral.pck_crl",
+    "tdx.pck.chain",
+    "tdx.pck.extension",
+    "tdx.qe.report_signature",
+    "tdx.qe.report_data",
+    "tdx.qe.identity",
+    "tdx.quote.signature",
+    "tdx.platform",
+    "tdx.module",
+    "tdx.tcb.level",
+    "tdx.quote",
+    "tdx.tcb",
     "td.attributes",
 };
 #define NCHECKS (sizeof k_checks / sizeof k_checks[0])
@@ -351,10 +363,13 @@ static void test_collateral_window_bounds(void **state)
         const char *name;
         size_t off;
     } items[] = {
-        {"tcbinfo", offsetof(tp_scenario, tcbinfo_window)},   {"qeid", offsetof(tp_scenario, qeid_window)},
-        {"root_crl", offsetof(tp_scenario, root_crl_window)}, {"pck_crl", offsetof(tp_scenario, pck_crl_window)},
+        {"tcbinfo", offsetof(tp_scenario, tcbinfo_window)},
+        {"qeid", offsetof(tp_scenario, qeid_window)},
+        {"root_crl", offsetof(tp_scenario, root_crl_window)},
+        {"pck_crl", offsetof(tp_scenario, pck_crl_window)},
         {"tcb_signing", offsetof(tp_scenario, tcb_signing_window)},
-        {"pck_ca", offsetof(tp_scenario, pck_ca_window)},     {"pck", offsetof(tp_scenario, pck_window)},
+        {"pck_ca", offsetof(tp_scenario, pck_ca_window)},
+        {"pck", offsetof(tp_scenario, pck_window)},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
         tp_scenario s;
@@ -446,8 +461,17 @@ static void test_policy_rejects_unknown_strings(void **state)
     assert_int_equal(ratls_policy_allow_tcb_status(p, NULL), RATLS_ERR_INVALID_ARGUMENT);
     assert_int_equal(ratls_policy_allow_tcb_status(NULL, "UpToDate"), RATLS_ERR_INVALID_ARGUMENT);
     static const char *const bad[] = {
-        "", " ", "Foo", "UpToDate,Foo", "UpToDate,", ",UpToDate", "UpToDate,,OutOfDate", " , ", "UpToDate;OutOfDate",
-        "UpToDateX", "OutOfDate\n",
+        "",
+        " ",
+        "Foo",
+        "UpToDate,Foo",
+        "UpToDate,",
+        ",UpToDate",
+        "UpToDate,,OutOfDate",
+        " , ",
+        "UpToDate;OutOfDate",
+        "UpToDateX",
+        "OutOfDate\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (ratls_policy_set_tcb_statuses(p, bad[i]) != RATLS_ERR_UNKNOWN_TCB_STATUS)
@@ -1117,8 +1141,8 @@ static void test_windows(void **state)
         {"pck_crl", offsetof(tp_scenario, pck_crl_window), RATLS_ERR_CRL_EXPIRED, RATLS_ERR_CRL_NOT_YET_VALID,
          "tdx.collateral.pck_crl"},
         /* the TCB signing certificate is first met in the TCB Info's chain */
-        {"tcb_signing", offsetof(tp_scenario, tcb_signing_window), RATLS_ERR_CERT_EXPIRED,
-         RATLS_ERR_CERT_NOT_YET_VALID, "tdx.collateral.tcb_info"},
+        {"tcb_signing", offsetof(tp_scenario, tcb_signing_window), RATLS_ERR_CERT_EXPIRED, RATLS_ERR_CERT_NOT_YET_VALID,
+         "tdx.collateral.tcb_info"},
         /* the PCK CA is first met as the PCK CRL's issuer */
         {"pck_ca", offsetof(tp_scenario, pck_ca_window), RATLS_ERR_CERT_EXPIRED, RATLS_ERR_CERT_NOT_YET_VALID,
          "tdx.collateral.pck_crl"},
@@ -1174,10 +1198,13 @@ static void test_failed_validity_reports_no_valid_window(void **state)
         const char *name;
         size_t off;
     } items[] = {
-        {"tcbinfo", offsetof(tp_scenario, tcbinfo_window)},   {"qeid", offsetof(tp_scenario, qeid_window)},
-        {"root_crl", offsetof(tp_scenario, root_crl_window)}, {"pck_crl", offsetof(tp_scenario, pck_crl_window)},
+        {"tcbinfo", offsetof(tp_scenario, tcbinfo_window)},
+        {"qeid", offsetof(tp_scenario, qeid_window)},
+        {"root_crl", offsetof(tp_scenario, root_crl_window)},
+        {"pck_crl", offsetof(tp_scenario, pck_crl_window)},
         {"tcb_signing", offsetof(tp_scenario, tcb_signing_window)},
-        {"pck_ca", offsetof(tp_scenario, pck_ca_window)},     {"pck", offsetof(tp_scenario, pck_window)},
+        {"pck_ca", offsetof(tp_scenario, pck_ca_window)},
+        {"pck", offsetof(tp_scenario, pck_window)},
     };
     static const tp_window bad[] = {{-40 * DAY, -10 * DAY}, {DAY, 30 * DAY}};
     int bad_reports = 0;
@@ -1405,8 +1432,8 @@ static void test_unknown_status_strings(void **state)
 {
     (void)state;
     tp_scenario s;
-    static const char *const bad_level[] = {"Foo", "uptodate", "UpToDate ", "", "TDRelaunchAdvised",
-                                            "TDRelaunchAdvisedConfigurationNeeded"};
+    static const char *const bad_level[] = {"Foo", "uptodate",          "UpToDate ",
+                                            "",    "TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded"};
     for (size_t i = 0; i < sizeof bad_level / sizeof bad_level[0]; i++) {
         print_message("TCB level status \"%s\"\n", bad_level[i]);
         base(&s);
@@ -1568,9 +1595,9 @@ static void assert_same_verdict(const ratls_result *a, const ratls_result *b, in
 static void test_cache_same_verdict(void **state)
 {
     (void)state;
-    static const char *const cached_checks[] = {"tdx.collateral.root_ca_crl", "tdx.collateral.tcb_info",
-                                                "tdx.collateral.qe_identity", "tdx.collateral.pck_crl",
-                                                "tdx.pck.chain", "tdx.qe.report_signature"};
+    static const char *const cached_checks[] = {
+        "tdx.collateral.root_ca_crl", "tdx.collateral.tcb_info", "tdx.collateral.qe_identity",
+        "tdx.collateral.pck_crl",     "tdx.pck.chain",           "tdx.qe.report_signature"};
     for (int variant = 0; variant < 2; variant++) {
         tp_scenario s;
         base(&s);
@@ -1794,11 +1821,10 @@ static void test_cache_rejects_tampered_collateral(void **state)
         const char *check;
     } cases[] = {
         /* inside the TCB Info text (a JSON string in the collateral: quotes escaped) */
-        {"\\\"tcbEvaluationDataNumber\\\":17,\\\"tdxModule",
-         "\\\"tcbEvaluationDataNumber\\\":18,\\\"tdxModule", RATLS_ERR_TCB_INFO_SIGNATURE, "tdx.collateral.tcb_info"},
+        {"\\\"tcbEvaluationDataNumber\\\":17,\\\"tdxModule", "\\\"tcbEvaluationDataNumber\\\":18,\\\"tdxModule",
+         RATLS_ERR_TCB_INFO_SIGNATURE, "tdx.collateral.tcb_info"},
         /* inside the QE Identity text */
-        {"\\\"isvprodid\\\":2,", "\\\"isvprodid\\\":3,", RATLS_ERR_QE_IDENTITY_SIGNATURE,
-         "tdx.collateral.qe_identity"},
+        {"\\\"isvprodid\\\":2,", "\\\"isvprodid\\\":3,", RATLS_ERR_QE_IDENTITY_SIGNATURE, "tdx.collateral.qe_identity"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *json = strdup(g.out.collateral_json);
@@ -1852,8 +1878,9 @@ static void assert_json_checks(const json_t *o, const ratls_result *r)
         assert_true(json_is_object(c));
         assert_string_equal(json_string_value(json_object_get(c, "id")), id);
         assert_string_equal(json_string_value(json_object_get(c, "detail")), detail);
-        assert_string_equal(json_string_value(json_object_get(c, "result")),
-                            oc == RATLS_CHECK_PASS ? "pass" : oc == RATLS_CHECK_FAIL ? "fail" : "skip");
+        assert_string_equal(json_string_value(json_object_get(c, "result")), oc == RATLS_CHECK_PASS   ? "pass"
+                                                                             : oc == RATLS_CHECK_FAIL ? "fail"
+                                                                                                      : "skip");
     }
 }
 

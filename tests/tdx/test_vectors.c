@@ -13,7 +13,6 @@
 
 #include "vectors_util.h"
 
-
 static int is_expired(ratls_status s)
 {
     return s == RATLS_ERR_COLLATERAL_EXPIRED || s == RATLS_ERR_CRL_EXPIRED || s == RATLS_ERR_CERT_EXPIRED;
@@ -176,13 +175,20 @@ static void test_parse_oracle(void **state)
         const uint8_t *field;
         size_t len;
     } f[] = {
-        {"tee_tcb_svn", t->tee_tcb_svn, 16},     {"mr_seam", t->mr_seam, 48},
-        {"mr_signer_seam", t->mr_signer_seam, 48}, {"seam_attributes", t->seam_attributes, 8},
-        {"td_attributes", t->td_attributes, 8},  {"xfam", t->xfam, 8},
-        {"mr_td", t->mr_td, 48},                 {"mr_config_id", t->mr_config_id, 48},
-        {"mr_owner", t->mr_owner, 48},           {"mr_owner_config", t->mr_owner_config, 48},
-        {"rt_mr0", t->rtmr[0], 48},              {"rt_mr1", t->rtmr[1], 48},
-        {"rt_mr2", t->rtmr[2], 48},              {"rt_mr3", t->rtmr[3], 48},
+        {"tee_tcb_svn", t->tee_tcb_svn, 16},
+        {"mr_seam", t->mr_seam, 48},
+        {"mr_signer_seam", t->mr_signer_seam, 48},
+        {"seam_attributes", t->seam_attributes, 8},
+        {"td_attributes", t->td_attributes, 8},
+        {"xfam", t->xfam, 8},
+        {"mr_td", t->mr_td, 48},
+        {"mr_config_id", t->mr_config_id, 48},
+        {"mr_owner", t->mr_owner, 48},
+        {"mr_owner_config", t->mr_owner_config, 48},
+        {"rt_mr0", t->rtmr[0], 48},
+        {"rt_mr1", t->rtmr[1], 48},
+        {"rt_mr2", t->rtmr[2], 48},
+        {"rt_mr3", t->rtmr[3], 48},
         {"report_data", t->report_data, 64},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
@@ -324,9 +330,9 @@ static void test_policy_on_real(void **state)
     free(q);
 }
 
-static ratls_status from_pcs_status(ratls_collateral **out, const char *dir, const char *pck_chain, const char *root_crl, const char *pck_crl,
-                                   const char *tcb_chain, const char *tcb_body, const char *qe_chain,
-                                   const char *qe_body)
+static ratls_status from_pcs_status(ratls_collateral **out, const char *dir, const char *pck_chain,
+                                    const char *root_crl, const char *pck_crl, const char *tcb_chain,
+                                    const char *tcb_body, const char *qe_chain, const char *qe_body)
 {
     char p[7][256];
     const char *names[7] = {pck_chain, root_crl, pck_crl, tcb_chain, tcb_body, qe_chain, qe_body};
@@ -337,10 +343,17 @@ static ratls_status from_pcs_status(ratls_collateral **out, const char *dir, con
         assert_int_equal(vec_read(p[i], &b[i], &n[i]), 0);
     }
     ratls_collateral_parts parts = {
-        .pck_crl_issuer_chain = (const char *)b[0], .root_ca_crl = b[1], .root_ca_crl_len = n[1],
-        .pck_crl = b[2], .pck_crl_len = n[2], .tcb_info_issuer_chain = (const char *)b[3],
-        .tcb_info_body = (const char *)b[4], .tcb_info_body_len = n[4], .qe_identity_issuer_chain = (const char *)b[5],
-        .qe_identity_body = (const char *)b[6], .qe_identity_body_len = n[6],
+        .pck_crl_issuer_chain = (const char *)b[0],
+        .root_ca_crl = b[1],
+        .root_ca_crl_len = n[1],
+        .pck_crl = b[2],
+        .pck_crl_len = n[2],
+        .tcb_info_issuer_chain = (const char *)b[3],
+        .tcb_info_body = (const char *)b[4],
+        .tcb_info_body_len = n[4],
+        .qe_identity_issuer_chain = (const char *)b[5],
+        .qe_identity_body = (const char *)b[6],
+        .qe_identity_body_len = n[6],
     };
     char err[256] = "";
     ratls_status s = ratls_collateral_from_pcs(&parts, out, err, sizeof err);
@@ -360,9 +373,9 @@ static void test_pcs_form(void **state)
     if (!vec_dir())
         skip();
     ratls_collateral *pcs = NULL;
-    ratls_status st = from_pcs_status(&pcs, "tdx/go-tdx-guest", "derived/SGX-PCK-CRL-Issuer-Chain.pem", "rootcrl.der", "pckcrl",
-                 "derived/TCB-Info-Issuer-Chain.pem", "sample_tcbInfo_response",
-                 "derived/SGX-Enclave-Identity-Issuer-Chain.pem", "sample_qeIdentity_response");
+    ratls_status st = from_pcs_status(&pcs, "tdx/go-tdx-guest", "derived/SGX-PCK-CRL-Issuer-Chain.pem", "rootcrl.der",
+                                      "pckcrl", "derived/TCB-Info-Issuer-Chain.pem", "sample_tcbInfo_response",
+                                      "derived/SGX-Enclave-Identity-Issuer-Chain.pem", "sample_qeIdentity_response");
     assert_int_equal(st, RATLS_OK);
     ratls_collateral *v3 = load_coll("tdx/go-tdx-guest/derived/tdx_prod_quote_SPR_E4.collateral.dcap-qvl-format.json");
     char *a = NULL, *b = NULL;
@@ -371,7 +384,8 @@ static void test_pcs_form(void **state)
     json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL);
     const char *keys[] = {"tcb_info", "tcb_info_signature", "qe_identity", "qe_identity_signature"};
     for (int i = 0; i < 4; i++)
-        assert_string_equal(json_string_value(json_object_get(ja, keys[i])), json_string_value(json_object_get(jb, keys[i])));
+        assert_string_equal(json_string_value(json_object_get(ja, keys[i])),
+                            json_string_value(json_object_get(jb, keys[i])));
     json_decref(ja);
     json_decref(jb);
     ratls_free_string(a);
@@ -417,9 +431,9 @@ static void test_intel_sample(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cases_tsv),     cmocka_unit_test(test_window_edges),
-        cmocka_unit_test(test_parse_oracle),  cmocka_unit_test(test_parse_all),
-        cmocka_unit_test(test_lite_rejected), cmocka_unit_test(test_root_pinning),
+        cmocka_unit_test(test_cases_tsv),      cmocka_unit_test(test_window_edges),
+        cmocka_unit_test(test_parse_oracle),   cmocka_unit_test(test_parse_all),
+        cmocka_unit_test(test_lite_rejected),  cmocka_unit_test(test_root_pinning),
         cmocka_unit_test(test_policy_on_real), cmocka_unit_test(test_pcs_form),
         cmocka_unit_test(test_intel_sample),
     };

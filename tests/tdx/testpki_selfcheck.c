@@ -39,7 +39,7 @@ static int failures;
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                  \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                                   \
             failures++;                                                                                                \
         }                                                                                                              \
     } while (0)
@@ -73,8 +73,9 @@ static int unhex(const char *h, uint8_t **out, size_t *len)
 /* SubjectPublicKeyInfo for a raw P-256 x||y. */
 static EVP_PKEY *p256_from_raw(const uint8_t xy[64])
 {
-    static const uint8_t prefix[27] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
-                                       0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+    static const uint8_t prefix[27] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                       0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
     uint8_t der[91];
     memcpy(der, prefix, sizeof(prefix));
     memcpy(der + sizeof(prefix), xy, 64);
@@ -105,7 +106,7 @@ static int verify_raw(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8
     return ok;
 }
 
-static STACK_OF(X509) *pem_certs(const char *pem, size_t len)
+static STACK_OF(X509) * pem_certs(const char *pem, size_t len)
 {
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     STACK_OF(X509) *sk = sk_X509_new_null();
@@ -129,7 +130,7 @@ static X509_CRL *crl_from_hex(const char *hex)
 }
 
 /* X509_verify_cert of `leaf` with `untrusted` and both CRLs at `now`. */
-static int chain_verdict(X509 *root, X509 *leaf, STACK_OF(X509) *untrusted, X509_CRL *c1, X509_CRL *c2, int64_t now)
+static int chain_verdict(X509 *root, X509 *leaf, STACK_OF(X509) * untrusted, X509_CRL *c1, X509_CRL *c2, int64_t now)
 {
     X509_STORE *st = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -273,8 +274,9 @@ static void check_scenario(const tp_scenario *s, const char *dir, int expect_rev
     json_t *coll = json_loads(o.collateral_json, 0, &jerr);
     CHECK(coll != NULL);
     CHECK(strlen(o.collateral_json) == o.collateral_len);
-    const char *keys[] = {"pck_crl_issuer_chain", "root_ca_crl", "pck_crl", "tcb_info_issuer_chain", "tcb_info",
-                          "tcb_info_signature", "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature"};
+    const char *keys[] = {"pck_crl_issuer_chain",     "root_ca_crl", "pck_crl",
+                          "tcb_info_issuer_chain",    "tcb_info",    "tcb_info_signature",
+                          "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         CHECK(json_is_string(json_object_get(coll, keys[i])));
 

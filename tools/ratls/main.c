@@ -6,15 +6,16 @@
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "ratls %s — remote attestation for TLS servers in Intel TDX / AMD SEV-SNP\n\n"
-            "usage:\n"
-            "  ratls quote show QUOTE [--json]\n"
-            "  ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2] [--json]\n"
-            "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
-            "  ratls demo [--json]\n\n"
-            "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
-            ratls_version());
+    fprintf(
+        stderr,
+        "ratls %s — remote attestation for TLS servers in Intel TDX / AMD SEV-SNP\n\n"
+        "usage:\n"
+        "  ratls quote show QUOTE [--json]\n"
+        "  ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2] [--json]\n"
+        "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
+        "  ratls demo [--json]\n\n"
+        "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
+        ratls_version());
 }
 
 int main(int argc, char **argv)

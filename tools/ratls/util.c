@@ -154,7 +154,8 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
         printf("Collateral:  valid %s .. %s\n", a, b);
     }
     if (ratls_result_used_insecure_root(r))
-        printf("WARNING:     verified against an INSECURE test root, not Intel's: this proves nothing about real hardware\n");
+        printf("WARNING:     verified against an INSECURE test root, not Intel's: this proves nothing about real "
+               "hardware\n");
     if (ratls_result_verified(r))
         printf("Verdict:     VERIFIED\n");
     else
@@ -185,8 +186,8 @@ void cli_print_json(const ratls_result *r, int64_t now)
 
 void cli_print_error_json(const char *msg)
 {
-    json_t *o = json_pack("{s:b, s:n, s:[], s:[], s:s}", "verified", 0, "tcb_status", "advisory_ids", "checks",
-                          "error", msg);
+    json_t *o =
+        json_pack("{s:b, s:n, s:[], s:[], s:s}", "verified", 0, "tcb_status", "advisory_ids", "checks", "error", msg);
     char *out = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (out)
         printf("%s\n", out);
