@@ -106,6 +106,13 @@ typedef enum ratls_status {
     RATLS_ERR_TD_SEPT_VE_DISABLE,
     RATLS_ERR_TD_MRSERVICETD,
 
+    /* dstack evidence */
+    RATLS_ERR_EVENTLOG_FORMAT,
+    RATLS_ERR_EVENT_DIGEST,
+    RATLS_ERR_EVENT_PLACEMENT,
+    RATLS_ERR_EVENT_DUPLICATE,
+    RATLS_ERR_RESPONSE_FORMAT,
+
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
 
@@ -164,6 +171,59 @@ RATLS_API void ratls_free_string(char *s);
 /* Hex helpers for callers reading quote files: decodes hex with an optional
  * "0x" prefix, ignoring ASCII whitespace. *out is malloc'd; free with free(). */
 RATLS_API RATLS_WUR ratls_status ratls_hex_decode_relaxed(const char *text, size_t len, uint8_t **out, size_t *out_len);
+
+/* ------------------------------------------------------------------ */
+/* dstack event log (RTMR replay) and GetQuote responses.                */
+/* ------------------------------------------------------------------ */
+#define RATLS_EVENT_TYPE_RUNTIME 0x08000001u
+#define RATLS_EVENTLOG_MAX_EVENTS 4096
+
+/* One event, decoded (plain data, borrowed from its log). For runtime events
+ * (imr 3, type 0x08000001) `digest` is the digest recomputed from name and
+ * payload; the log's own digest, if any, was checked to equal it. */
+typedef struct ratls_event {
+    uint32_t imr;
+    uint32_t type;
+    uint8_t digest[48];
+    const char *name;       /* the `event` field; "" for most boot events */
+    const uint8_t *payload; /* decoded `event_payload` */
+    size_t payload_len;
+    int version; /* runtime events: 1 (default) or 2 (JCS digest) */
+} ratls_event;
+
+typedef struct ratls_eventlog ratls_eventlog;
+
+/* Parse a dstack event log: a JSON array of {imr, event_type, digest, event,
+ * event_payload[, version, preimage]}. Runtime digests are recomputed (v1:
+ * SHA-384(le32(type) ":" name ":" payload); v2: SHA-384 of the RFC 8785 form
+ * of {"name","payload","type"}); a non-empty logged digest must match. Fails
+ * on runtime events outside imr 3, other events in imr 3, a repeated
+ * singleton (app-id, compose-hash, instance-id, os-image-hash, key-provider),
+ * boot events without a digest, and anything malformed or over its cap. */
+RATLS_API RATLS_WUR ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlog **out, char *err,
+                                                      size_t errlen);
+RATLS_API void ratls_eventlog_free(ratls_eventlog *log);
+/* RTMR0..3 replayed from 48 zero bytes: mr = SHA-384(mr || digest). */
+RATLS_API void ratls_eventlog_replay(const ratls_eventlog *log, uint8_t rtmr[4][48]);
+RATLS_API size_t ratls_eventlog_count(const ratls_eventlog *log);
+/* Borrowed; NULL past the end. */
+RATLS_API const ratls_event *ratls_eventlog_event(const ratls_eventlog *log, size_t i);
+/* The first (last = 0) or last (last = 1) runtime event named `name`, or NULL. */
+RATLS_API const ratls_event *ratls_eventlog_find(const ratls_eventlog *log, const char *name, int last);
+/* {"rtmr":[4 hex], "events":[{imr, event_type, digest, event, event_payload, payload_text?}]} */
+RATLS_API RATLS_WUR ratls_status ratls_eventlog_to_json(const ratls_eventlog *log, char **json_out);
+
+typedef struct ratls_dstack_response ratls_dstack_response;
+
+/* Parse what a dstack server answers to POST /tdx_quote: the full response
+ * ({"success": true, "quote": {...}, ...}) or the bare quote object
+ * ({"quote": hex, "event_log": "<JSON string>", "report_data": hex, ...}). */
+RATLS_API RATLS_WUR ratls_status ratls_dstack_response_parse(const uint8_t *json, size_t len,
+                                                             ratls_dstack_response **out, char *err, size_t errlen);
+RATLS_API void ratls_dstack_response_free(ratls_dstack_response *r);
+/* Borrowed. */
+RATLS_API const uint8_t *ratls_dstack_response_quote(const ratls_dstack_response *r, size_t *len);
+RATLS_API const ratls_eventlog *ratls_dstack_response_eventlog(const ratls_dstack_response *r);
 
 /* ------------------------------------------------------------------ */
 /* Evidence: what the attester handed over. TEE-neutral container.      */

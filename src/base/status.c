@@ -57,6 +57,11 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_TD_ATTRIBUTES] = {"td_attributes", "reserved TD attribute bits are set"},
     [RATLS_ERR_TD_SEPT_VE_DISABLE] = {"td_sept_ve_disable", "the TD does not set SEPT_VE_DISABLE"},
     [RATLS_ERR_TD_MRSERVICETD] = {"td_mrservicetd", "the TD has a non-zero MRSERVICETD"},
+    [RATLS_ERR_EVENTLOG_FORMAT] = {"eventlog_format", "malformed event log"},
+    [RATLS_ERR_EVENT_DIGEST] = {"event_digest", "an event's logged digest does not match its content"},
+    [RATLS_ERR_EVENT_PLACEMENT] = {"event_placement", "an event is logged in the wrong measurement register"},
+    [RATLS_ERR_EVENT_DUPLICATE] = {"event_duplicate", "an event that may occur once occurs again"},
+    [RATLS_ERR_RESPONSE_FORMAT] = {"response_format", "malformed attestation response"},
 };
 
 const char *ratls_status_name(ratls_status s)

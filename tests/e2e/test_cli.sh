@@ -56,6 +56,14 @@ check "debug accepted with insecure switch" 0 "$RATLS" quote verify "$T/debug-td
 check "td15 generate" 0 "$RATLS" sim generate --out "$T/td15" --scenario td15 --at $NOW
 check "td15 verify" 0 "$RATLS" quote verify "$T/td15/quote.bin" --collateral "$T/td15/collateral.json" --at $NOW --insecure-test-root "$T/td15/root.pem"
 
+# --- event log (our own synthetic log; its RTMRs are not the quote's) ---
+check "eventlog replay synthetic" 1 "$RATLS" eventlog replay "$(dirname "$0")/../fuzz/corpus/dstack_response/full"
+check "eventlog replay array" 0 "$RATLS" eventlog replay "$(dirname "$0")/../fuzz/corpus/dstack_response/eventlog_array" --json
+json_has "eventlog array json" "$T/out" "len(d['rtmr'])==4 and d['events'][-1]['event']=='custom-v2'"
+check "eventlog usage" 2 "$RATLS" eventlog
+echo '[{"imr":2,"event_type":134217729,"digest":"","event":"x","event_payload":""}]' >"$T/badlog.json"
+check "eventlog misplaced runtime event" 1 "$RATLS" eventlog replay "$T/badlog.json"
+
 # --- usage errors and unreadable input: exit 2 ---
 check "no args" 2 "$RATLS"
 check "unknown command" 2 "$RATLS" frobnicate
@@ -80,6 +88,10 @@ if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
   check "real hex 0x" 1 "$RATLS" quote verify "$VEC/tdx/dcap-qvl/tdx-quote.hex" --collateral "$VEC/tdx/dcap-qvl/tdx_quote_collateral.json" --at 1751328000 --json
   json_has "real not supported" "$T/out" "d['tcb_status']=='TCB_NOT_SUPPORTED' and not d['verified']"
   check "real outdated allowed still unsupported" 1 "$RATLS" quote verify "$VEC/tdx/dcap-qvl/tdx_quote_outdated" --collateral "$VEC/tdx/dcap-qvl/tdx_quote_outdated_collateral.json" --at 1772400000 --allow-status OutOfDate
+  check "eventlog replay matches quote" 0 "$RATLS" eventlog replay "$VEC/tdx/dstack/quote-report.json"
+  grep -q "RTMR3 .*matches the quote" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: eventlog replay RTMR3 line"; }
+  check "eventlog replay lite json" 0 "$RATLS" eventlog replay "$VEC/tdx/dstack/tdx-lite-getquote.json" --json
+  json_has "eventlog json" "$T/out" "d['matches_quote']==[True]*4 and len(d['events'])==29"
 else
   echo "SKIP: shared vectors not found; real-vector CLI checks skipped"
 fi

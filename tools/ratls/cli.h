@@ -27,5 +27,6 @@ void cli_print_error_json(const char *msg);
 int cmd_quote(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_eventlog(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ int main(int argc, char **argv)
         return cmd_quote(argc - 2, argv + 2);
     if (strcmp(argv[1], "sim") == 0)
         return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(argv[1], "eventlog") == 0)
+        return cmd_eventlog(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
