@@ -62,6 +62,7 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_EVENT_PLACEMENT] = {"event_placement", "an event is logged in the wrong measurement register"},
     [RATLS_ERR_EVENT_DUPLICATE] = {"event_duplicate", "an event that may occur once occurs again"},
     [RATLS_ERR_RESPONSE_FORMAT] = {"response_format", "malformed attestation response"},
+    [RATLS_ERR_APP_COMPOSE] = {"app_compose", "the app compose is not valid JSON or not a valid app compose"},
 };
 
 const char *ratls_status_name(ratls_status s)

@@ -52,7 +52,8 @@ typedef struct pck_cache_entry {
 
 struct ratls_verifier {
     pthread_mutex_t mu;
-    rcert *test_root; /* INSECURE override of the pinned Intel root */
+    rcert *test_root;    /* INSECURE override of the pinned Intel root */
+    uint64_t anchor_gen; /* bumped whenever the trust anchor changes */
     ratls_log_fn log;
     void *log_arg;
     coll_cache_entry coll[COLL_CACHE_SIZE];
@@ -61,13 +62,19 @@ struct ratls_verifier {
 };
 
 /* Cache access (thread-safe). */
-int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t now, int64_t *from, int64_t *to);
-void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t from, int64_t to);
+/* A verification runs under one trust anchor: it takes a private copy of the
+ * test root (or NULL for Intel's) and the anchor generation at its start, and
+ * its results are stored only if the anchor is still the same. */
+ratls_status verifier_anchor(ratls_verifier *v, rcert **test_root, uint64_t *gen);
+int verifier_coll_lookup(ratls_verifier *v, uint64_t gen, const uint8_t digest[32], int64_t now, int64_t *from,
+                         int64_t *to);
+void verifier_coll_store(ratls_verifier *v, uint64_t gen, const uint8_t digest[32], int64_t from, int64_t to);
 /* On hit, copies the entry's extension. Keys are never shared between
  * threads: an attestation key costs ~4 us to rebuild. */
-int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from,
-                        int64_t *to);
-void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext);
+int verifier_pck_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t now, sgx_ext *ext,
+                        int64_t *from, int64_t *to);
+void verifier_pck_store(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t from, int64_t to,
+                        const sgx_ext *ext);
 void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
 
 int policy_status_accepted(const ratls_policy *p, tcb_status s);

@@ -84,16 +84,34 @@ ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8
     pthread_mutex_lock(&v->mu);
     rcert_free(v->test_root);
     v->test_root = x;
+    v->anchor_gen++;
     clear_locked(v); /* what verified under the old anchor proves nothing now */
     pthread_mutex_unlock(&v->mu);
     verifier_log(v, RATLS_LOG_WARN, "INSECURE: trusting a test root instead of the Intel SGX Root CA");
     return RATLS_OK;
 }
 
-int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t now, int64_t *from, int64_t *to)
+ratls_status verifier_anchor(ratls_verifier *v, rcert **test_root, uint64_t *gen)
+{
+    ratls_status s = RATLS_OK;
+    *test_root = NULL;
+    pthread_mutex_lock(&v->mu);
+    *gen = v->anchor_gen;
+    if (v->test_root)
+        s = rcert_parse(v->test_root->der, v->test_root->der_len, test_root, NULL, 0);
+    pthread_mutex_unlock(&v->mu);
+    return s;
+}
+
+int verifier_coll_lookup(ratls_verifier *v, uint64_t gen, const uint8_t digest[32], int64_t now, int64_t *from,
+                         int64_t *to)
 {
     int hit = 0;
     pthread_mutex_lock(&v->mu);
+    if (gen != v->anchor_gen) {
+        pthread_mutex_unlock(&v->mu);
+        return 0;
+    }
     for (size_t i = 0; i < COLL_CACHE_SIZE; i++) {
         coll_cache_entry *e = &v->coll[i];
         if (e->used && memcmp(e->digest, digest, 32) == 0 && now >= e->from && now <= e->to) {
@@ -108,9 +126,13 @@ int verifier_coll_lookup(ratls_verifier *v, const uint8_t digest[32], int64_t no
     return hit;
 }
 
-void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t from, int64_t to)
+void verifier_coll_store(ratls_verifier *v, uint64_t gen, const uint8_t digest[32], int64_t from, int64_t to)
 {
     pthread_mutex_lock(&v->mu);
+    if (gen != v->anchor_gen) { /* verified under an anchor that is gone */
+        pthread_mutex_unlock(&v->mu);
+        return;
+    }
     size_t victim = 0;
     for (size_t i = 0; i < COLL_CACHE_SIZE; i++) {
         if (v->coll[i].used && memcmp(v->coll[i].digest, digest, 32) == 0) {
@@ -131,10 +153,15 @@ void verifier_coll_store(ratls_verifier *v, const uint8_t digest[32], int64_t fr
     pthread_mutex_unlock(&v->mu);
 }
 
-int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, sgx_ext *ext, int64_t *from, int64_t *to)
+int verifier_pck_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t now, sgx_ext *ext,
+                        int64_t *from, int64_t *to)
 {
     int hit = 0;
     pthread_mutex_lock(&v->mu);
+    if (gen != v->anchor_gen) {
+        pthread_mutex_unlock(&v->mu);
+        return 0;
+    }
     for (size_t i = 0; i < PCK_CACHE_SIZE; i++) {
         pck_cache_entry *e = &v->pck[i];
         if (e->used && memcmp(e->key, key, 64) == 0 && now >= e->from && now <= e->to) {
@@ -150,9 +177,14 @@ int verifier_pck_lookup(ratls_verifier *v, const uint8_t key[64], int64_t now, s
     return hit;
 }
 
-void verifier_pck_store(ratls_verifier *v, const uint8_t key[64], int64_t from, int64_t to, const sgx_ext *ext)
+void verifier_pck_store(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t from, int64_t to,
+                        const sgx_ext *ext)
 {
     pthread_mutex_lock(&v->mu);
+    if (gen != v->anchor_gen) {
+        pthread_mutex_unlock(&v->mu);
+        return;
+    }
     size_t victim = 0;
     for (size_t i = 0; i < PCK_CACHE_SIZE; i++) {
         if (v->pck[i].used && memcmp(v->pck[i].key, key, 64) == 0) {

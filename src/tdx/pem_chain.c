@@ -30,8 +30,8 @@ ratls_status pem_chain_parse(const uint8_t *buf, size_t len, size_t max_certs, r
         max_certs = RCHAIN_MAX;
     if (!buf || len > TDX_PEM_MAX)
         return set_err(err, errlen, RATLS_ERR_TOO_LARGE, "PEM chain of %zu bytes exceeds the limit", len);
-    /* tolerate NUL padding at the very end (real quotes carry one) */
-    while (len && buf[len - 1] == 0)
+    /* real quotes end the chain with one NUL inside its size; no more */
+    if (len && buf[len - 1] == 0)
         len--;
     rchain tmp = {{0}, 0};
     rchain *sk = &tmp;

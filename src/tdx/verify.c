@@ -41,8 +41,9 @@ typedef struct vctx {
     const ratls_policy *p;
     int64_t now;
     ratls_result *r;
-    const rcert *root;  /* the verified root (borrowed from a chain) */
-    const rcert *ok[8]; /* certificates already verified in this run (borrowed) */
+    const rcert *test_root; /* this run's private copy of the INSECURE test root, or NULL */
+    const rcert *root;      /* the verified root (borrowed from a chain) */
+    const rcert *ok[8];     /* certificates already verified in this run (borrowed) */
     size_t nok;
     int64_t from, to; /* collateral window so far */
     char err[512];
@@ -64,7 +65,7 @@ static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
     if (x->root && rcert_same(cand, x->root))
         return RATLS_OK;
     int trusted;
-    const rcert *tr = x->v->test_root;
+    const rcert *tr = x->test_root;
     if (tr)
         trusted = memcmp(cand->point, tr->point, 65) == 0 && cand->subject_len == tr->subject_len &&
                   memcmp(cand->subject, tr->subject, tr->subject_len) == 0;
@@ -72,7 +73,7 @@ static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
         trusted = intel_root_matches(cand);
     if (!trusted)
         return set_err(x->err, sizeof x->err, RATLS_ERR_UNTRUSTED_ROOT, "%s ends at \"%s\", which is not the %s", what,
-                       cand->cn, tr ? "configured test root" : "pinned Intel SGX Root CA (key mismatch)");
+                       cand->cn, tr ? "configured test root" : "pinned Intel SGX Root CA (its key or name differs)");
     char sub[400];
     /* The pinned certificate itself (or the configured test root, checked
      * when it was set) needs no second look at its self-signature. */
@@ -267,7 +268,7 @@ static ratls_status verify_pck(vctx *x, sgx_ext *ext)
         goto out;
     }
     result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK certificate chains to the %s via \"%s\", valid and not revoked",
-                     x->v->test_root ? "INSECURE test root" : "pinned Intel SGX Root CA", ca->cn);
+                     x->test_root ? "INSECURE test root" : "pinned Intel SGX Root CA", ca->cn);
 
     id = "tdx.pck.extension";
     if (leaf->sgx_ext_count != 1) {
@@ -383,11 +384,16 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     sgx_ext ext;
     char t[32];
     memset(&ext, 0, sizeof ext);
-    r->insecure_root = v->test_root != NULL;
+    rcert *test_root = NULL;
+    uint64_t gen = 0;
+    if ((s = verifier_anchor(v, &test_root, &gen)) != RATLS_OK)
+        return result_fail(r, s, "tdx.collateral.root_ca_crl", "cannot copy the configured test root");
+    x.test_root = test_root;
+    r->insecure_root = test_root != NULL;
 
     /* --- collateral (cached per verifier while inside its window) --- */
     int64_t cf, ct;
-    if (verifier_coll_lookup(v, c->digest, now, &cf, &ct)) {
+    if (verifier_coll_lookup(v, gen, c->digest, now, &cf, &ct)) {
         format_iso8601_utc(ct, t);
         for (int i = 1; i <= 4; i++)
             result_check_add(r, k_checks[i], RATLS_CHECK_PASS, "verified earlier by this verifier; valid until %s", t);
@@ -395,7 +401,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     } else {
         if ((s = verify_collateral(&x)))
             goto done;
-        verifier_coll_store(v, c->digest, x.from, x.to);
+        verifier_coll_store(v, gen, c->digest, x.from, x.to);
         cf = x.from;
         ct = x.to;
     }
@@ -408,7 +414,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     }
     memcpy(key + 32, c->digest, 32);
     int64_t pf, pt;
-    if (verifier_pck_lookup(v, key, now, &ext, &pf, &pt)) {
+    if (verifier_pck_lookup(v, gen, key, now, &ext, &pf, &pt)) {
         result_check_add(r, "tdx.pck.chain", RATLS_CHECK_PASS,
                          "verified earlier by this verifier (same PCK chain and CRLs)");
         char fm[13], pc[5];
@@ -487,7 +493,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     result_check_add(r, "tdx.quote.signature", RATLS_CHECK_PASS,
                      "quote header and TD report signed by the attestation key");
     if (fresh_platform) /* first time for this platform: remember it */
-        verifier_pck_store(v, key, pf, pt, &ext);
+        verifier_pck_store(v, gen, key, pf, pt, &ext);
 
     /* --- platform: the TCB Info is this platform's --- */
     if (memcmp(ext.fmspc, c->ti.fmspc, 6) != 0) {
@@ -532,8 +538,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
     result_check_add(r, "tdx.tcb.level", RATLS_CHECK_PASS, "TCB level of %s (%s); final status %s", t,
                      tcb_status_str(c->ti.levels[ev.tdx_level].status), tcb_status_str(ev.final_status));
     result_check_add(r, "tdx.quote", RATLS_CHECK_PASS, "%s, TCB %s",
-                     v->test_root ? "quote verified under the INSECURE test root (simulated hardware)"
-                                  : "genuine TDX quote from Intel-certified hardware",
+                     test_root ? "quote verified under the INSECURE test root (simulated hardware)"
+                               : "genuine TDX quote from Intel-certified hardware",
                      tcb_status_str(ev.final_status));
 
     s = appraise(&x, ev.final_status);
@@ -546,5 +552,6 @@ done:
     }
     skip_rest(r, "not evaluated: an earlier check failed");
     ec_pub_free(att);
+    rcert_free(test_root);
     return s;
 }

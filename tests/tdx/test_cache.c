@@ -107,6 +107,73 @@ static void test_threads_real(void **state)
     free(cj);
 }
 
+/* The trust anchor replaced while other threads verify: no verification may
+ * read a freed root (ASan/TSan builds), and every verdict stays right. */
+typedef struct swapper {
+    ratls_verifier *v;
+    const uint8_t *root;
+    size_t len;
+} swapper;
+
+static void *swap_roots(void *arg)
+{
+    swapper *sw = arg;
+    for (int i = 0; i < 300; i++)
+        if (ratls_verifier_set_tdx_root_insecure(sw->v, sw->root, sw->len) != RATLS_OK)
+            return (void *)1;
+    return NULL;
+}
+
+static void test_anchor_swap(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    tp_output out;
+    tp_scenario_default(&s, NOW);
+    assert_int_equal(tp_generate(&s, &out), 0);
+    ratls_collateral *c = NULL;
+    assert_int_equal(ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, NULL, 0),
+                     RATLS_OK);
+    ratls_verifier *v = ratls_verifier_new();
+    assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, out.root_der, out.root_der_len), RATLS_OK);
+    swapper sw = {v, out.root_der, out.root_der_len};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, swap_roots, &sw), 0);
+    int wrong = 0;
+    for (int i = 0; i < 300; i++) {
+        ratls_result *r = NULL;
+        wrong += vec_verify(v, out.quote, out.quote_len, c, NULL, NOW, &r) != RATLS_OK;
+        ratls_result_free(r);
+    }
+    void *rv = NULL;
+    pthread_join(t, &rv);
+    assert_null(rv);
+    assert_int_equal(wrong, 0);
+    ratls_verifier_free(v);
+    ratls_collateral_free(c);
+    tp_output_free(&out);
+}
+
+/* The PCK chain in a quote ends with one NUL; more padding is not accepted. */
+static void test_pem_trailing_nul(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    tp_output out;
+    tp_scenario_default(&s, NOW);
+    assert_int_equal(tp_generate(&s, &out), 0);
+    size_t n = strlen(out.root_pem);
+    char *buf = malloc(n + 2);
+    memcpy(buf, out.root_pem, n);
+    buf[n] = buf[n + 1] = 0;
+    ratls_verifier *v = ratls_verifier_new();
+    assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, (const uint8_t *)buf, n + 1), RATLS_OK);
+    assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, (const uint8_t *)buf, n + 2), RATLS_ERR_PEM_CHAIN);
+    ratls_verifier_free(v);
+    free(buf);
+    tp_output_free(&out);
+}
+
 /* Many platforms through one verifier: more than the PCK cache holds. */
 static void test_cache_eviction(void **state)
 {
@@ -139,9 +206,9 @@ static void test_cache_eviction(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_simulated),
-        cmocka_unit_test(test_threads_real),
-        cmocka_unit_test(test_cache_eviction),
+        cmocka_unit_test(test_threads_simulated), cmocka_unit_test(test_threads_real),
+        cmocka_unit_test(test_cache_eviction),    cmocka_unit_test(test_anchor_swap),
+        cmocka_unit_test(test_pem_trailing_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
