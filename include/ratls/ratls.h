@@ -112,6 +112,7 @@ typedef enum ratls_status {
     RATLS_ERR_EVENT_PLACEMENT,
     RATLS_ERR_EVENT_DUPLICATE,
     RATLS_ERR_RESPONSE_FORMAT,
+    RATLS_ERR_APP_COMPOSE,
 
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
@@ -224,6 +225,32 @@ RATLS_API void ratls_dstack_response_free(ratls_dstack_response *r);
 /* Borrowed. */
 RATLS_API const uint8_t *ratls_dstack_response_quote(const ratls_dstack_response *r, size_t *len);
 RATLS_API const ratls_eventlog *ratls_dstack_response_eventlog(const ratls_dstack_response *r);
+
+/* ------------------------------------------------------------------ */
+/* dstack app compose: the hash the `compose-hash` event carries.        */
+/* ------------------------------------------------------------------ */
+#define RATLS_COMPOSE_MAX_LEN (1u << 20) /* bytes of app_compose JSON */
+#define RATLS_COMPOSE_MAX_DEPTH 128      /* nested arrays/objects */
+
+/* The compose hash exactly as dstack-sdk `get_compose_hash` (normalize off)
+ * computes it from the parsed app_compose: top-level null/NaN/Infinity fields
+ * and fields whose name starts with "_" dropped (nested nulls kept, nested
+ * NaN/Infinity -> null), null `registry`/`username`/`token_key` of
+ * `docker_config` and null known fields of `requirements` dropped, `runner`
+ * required (a scalar is turned into its Python str()), keys sorted by code
+ * point at every level, then SHA-256 of Python's
+ * json.dumps(separators=(",",":"), ensure_ascii=False) as UTF-8.
+ * `json` is the app_compose text (strict UTF-8 JSON; Python's NaN, Infinity
+ * and -Infinity literals accepted; at most RATLS_COMPOSE_MAX_LEN bytes and
+ * RATLS_COMPOSE_MAX_DEPTH levels; duplicate keys rejected). Fails rather
+ * than guess where the SDK would raise or where a value cannot be rendered as
+ * Python renders it. `err` (optional) receives a sentence. */
+RATLS_API RATLS_WUR ratls_status ratls_compose_hash(const uint8_t *json, size_t len, uint8_t out[32], char *err,
+                                                    size_t errlen);
+/* The canonical text that ratls_compose_hash hashes (NUL-terminated UTF-8,
+ * never containing a NUL byte). Caller frees *out with ratls_free_string. */
+RATLS_API RATLS_WUR ratls_status ratls_compose_canonical(const uint8_t *json, size_t len, char **out, char *err,
+                                                         size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Evidence: what the attester handed over. TEE-neutral container.      */

@@ -77,13 +77,20 @@ static void cv_free(cv *v)
     free(v);
 }
 
+/* The error helpers return their status as a constant, which also lets the
+ * static analyser see that no failure path returns RATLS_OK. */
 static ratls_status perr(parser *ps, const char *what)
 {
-    return set_err(ps->err, ps->errlen, RATLS_ERR_APP_COMPOSE, "app compose: invalid JSON at byte %zu: %s", ps->pos,
-                   what);
+    (void)set_err(ps->err, ps->errlen, RATLS_ERR_APP_COMPOSE, "app compose: invalid JSON at byte %zu: %s", ps->pos,
+                  what);
+    return RATLS_ERR_APP_COMPOSE;
 }
 
-static ratls_status oom(parser *ps) { return set_err(ps->err, ps->errlen, RATLS_ERR_NO_MEMORY, "out of memory"); }
+static ratls_status oom(parser *ps)
+{
+    (void)set_err(ps->err, ps->errlen, RATLS_ERR_NO_MEMORY, "out of memory");
+    return RATLS_ERR_NO_MEMORY;
+}
 
 static void skip_ws(parser *ps)
 {
@@ -339,7 +346,7 @@ static void py_float_repr(double v, char out[40])
         v = -v;
     }
     if (v == 0) {
-        strcpy(o, "0.0");
+        memcpy(o, "0.0", 4);
         return;
     }
     char dig[24];
@@ -354,7 +361,7 @@ static void py_float_repr(double v, char out[40])
             if (*c >= '0' && *c <= '9')
                 dig[nd++] = *c;
         dig[nd] = 0;
-        e10 = atoi(x + 1);
+        e10 = (int)strtol(x + 1, NULL, 10);
         int scale = e10 - (nd - 1);
         if (digits_round_trip(dig, nd, scale, v))
             break;
@@ -370,7 +377,9 @@ static void py_float_repr(double v, char out[40])
             int i = nd - 1;
             while (i >= 0 && nb[i] == '0')
                 nb[i--] = '9';
-            nb[i]--; /* i >= 0: dig is not all zeros */
+            if (i < 0) /* cannot happen: dig is not all zeros */
+                continue;
+            nb[i]--;
             if (nb[0] == '0') {
                 /* 10..0 - 1 = 99..9 one decade down, keeping p digits */
                 memset(nb, '9', (size_t)nd);
@@ -404,7 +413,7 @@ static void py_float_repr(double v, char out[40])
         }
         char eb[16]; /* |e10| <= 324 */
         snprintf(eb, sizeof eb, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
-        strcpy(o, eb);
+        memcpy(o, eb, strlen(eb) + 1);
     } else if (e10 < 0) {
         *o++ = '0';
         *o++ = '.';
@@ -416,7 +425,7 @@ static void py_float_repr(double v, char out[40])
         o += nd;
         for (int i = 0; i < e10 + 1 - nd; i++)
             *o++ = '0';
-        strcpy(o, ".0");
+        memcpy(o, ".0", 3);
     } else {
         memcpy(o, dig, (size_t)e10 + 1);
         o += e10 + 1;
@@ -492,10 +501,12 @@ static ratls_status parse_number(parser *ps, cv *v)
     ps->pos = i;
     if (!is_float) {
         v->type = CV_NUMBER;
-        if (int_end - int_start > PY_INT_MAX_DIGITS)
-            return set_err(ps->err, ps->errlen, RATLS_ERR_APP_COMPOSE,
-                           "app compose: integer at byte %zu has more than %d digits (Python's json.loads refuses it)",
-                           start, PY_INT_MAX_DIGITS);
+        if (int_end - int_start > PY_INT_MAX_DIGITS) {
+            (void)set_err(ps->err, ps->errlen, RATLS_ERR_APP_COMPOSE,
+                          "app compose: integer at byte %zu has more than %d digits (Python's json.loads refuses it)",
+                          start, PY_INT_MAX_DIGITS);
+            return RATLS_ERR_APP_COMPOSE;
+        }
         if (neg && int_end - int_start == 1 && p[int_start] == '0') /* int("-0") is 0 */
             return set_text(ps, v, "0", 1);
         return set_text(ps, v, (const char *)p + start, i - start);
@@ -565,9 +576,10 @@ static ratls_status parse_value(parser *ps, unsigned depth, cv **out)
     if (c == '{' || c == '[') {
         if (depth >= RATLS_COMPOSE_MAX_DEPTH) {
             free(v);
-            return set_err(ps->err, ps->errlen, RATLS_ERR_TOO_LARGE,
-                           "app compose: nested deeper than %u levels at byte %zu", (unsigned)RATLS_COMPOSE_MAX_DEPTH,
-                           ps->pos);
+            (void)set_err(ps->err, ps->errlen, RATLS_ERR_TOO_LARGE,
+                          "app compose: nested deeper than %u levels at byte %zu", (unsigned)RATLS_COMPOSE_MAX_DEPTH,
+                          ps->pos);
+            return RATLS_ERR_TOO_LARGE;
         }
         int obj = c == '{';
         uint8_t close = obj ? '}' : ']';
@@ -887,6 +899,8 @@ ratls_status ratls_compose_hash(const uint8_t *json, size_t len, uint8_t out[32]
     ratls_status s = ratls_compose_canonical(json, len, &text, err, errlen);
     if (s != RATLS_OK)
         return s;
+    if (!text)
+        return set_err(err, errlen, RATLS_ERR_INTERNAL, "app compose: no canonical text");
     unsigned int mdlen = 0;
     int ok = EVP_Digest(text, strlen(text), out, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32;
     free(text);

@@ -154,6 +154,7 @@ ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlo
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(arr, i);
         ratls_event *e = &log->ev[i];
+        log->n = i + 1; /* owns this (zeroed) event's allocations from here on */
         int64_t imr, type, version = 1;
         const char *name, *dig, *pay;
         size_t namelen, diglen, paylen;
@@ -201,7 +202,6 @@ ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlo
                 FAIL(RATLS_ERR_EVENTLOG_FORMAT, "event %zu: a boot event needs its digest", i);
             memcpy(e->digest, logged, 48);
         }
-        log->n++;
     }
     json_decref(arr);
     *out = log;

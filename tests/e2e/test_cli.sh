@@ -64,6 +64,15 @@ check "eventlog usage" 2 "$RATLS" eventlog
 echo '[{"imr":2,"event_type":134217729,"digest":"","event":"x","event_payload":""}]' >"$T/badlog.json"
 check "eventlog misplaced runtime event" 1 "$RATLS" eventlog replay "$T/badlog.json"
 
+# --- app compose hash (value computed independently with Python's json.dumps, see test_compose.c) ---
+printf '%s' '{"runner":"docker-compose","name":"x","dropped":null}' >"$T/compose.json"
+check "compose-hash" 0 "$RATLS" compose-hash "$T/compose.json"
+want=$(printf '%s' '{"name":"x","runner":"docker-compose"}' | sha256sum | cut -d' ' -f1)
+grep -q "^$want\$" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: compose-hash value"; cat "$T/out"; }
+printf '%s' '{"name":"x"}' >"$T/compose-bad.json"
+check "compose-hash without runner" 1 "$RATLS" compose-hash "$T/compose-bad.json"
+check "compose-hash usage" 2 "$RATLS" compose-hash
+
 # --- usage errors and unreadable input: exit 2 ---
 check "no args" 2 "$RATLS"
 check "unknown command" 2 "$RATLS" frobnicate

@@ -28,5 +28,6 @@ int cmd_quote(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
+int cmd_compose(int argc, char **argv);
 
 #endif

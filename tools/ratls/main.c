@@ -13,7 +13,8 @@ static void usage(void)
         "  ratls quote show QUOTE [--json]\n"
         "  ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2] [--json]\n"
         "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
-        "  ratls demo [--json]\n\n"
+        "  ratls demo [--json]\n"
+        "  ratls compose-hash APP_COMPOSE.json [--canonical]\n\n"
         "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
         ratls_version());
 }
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
         return cmd_sim(argc - 2, argv + 2);
     if (strcmp(argv[1], "eventlog") == 0)
         return cmd_eventlog(argc - 2, argv + 2);
+    if (strcmp(argv[1], "compose-hash") == 0)
+        return cmd_compose(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
