@@ -80,8 +80,11 @@ check "missing collateral" 2 "$RATLS" quote verify "$T/sim/quote.bin"
 check "missing file" 2 "$RATLS" quote verify "$T/nope" --collateral "$T/sim/collateral.json"
 check "bad --at" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at yesterday
 check "bad status" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --allow-status Fine
+: >"$T/empty"
+check "empty quote file" 2 "$RATLS" quote verify "$T/empty" --collateral "$T/sim/collateral.json"
 echo "this is not hex" >"$T/junk"
-check "junk quote" 2 "$RATLS" quote verify "$T/junk" --collateral "$T/sim/collateral.json"
+check "junk quote (not a quote: rejected)" 1 "$RATLS" quote verify "$T/junk" --collateral "$T/sim/collateral.json" --json
+json_has "junk quote error" "$T/out" "d['verified'] is False and d['status']=='quote_truncated'"
 # malformed but readable: not verified (1)
 echo '{"tcb_info": 5}' >"$T/badcoll.json"
 check "malformed collateral" 1 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/badcoll.json" --json

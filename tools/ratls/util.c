@@ -63,23 +63,23 @@ int cli_read_quote(const char *path, uint8_t **out, size_t *len)
     size_t n;
     if (cli_read_file(path, 4u * RATLS_TDX_MAX_QUOTE_LEN, &raw, &n))
         return -1;
-    /* Binary quotes start with version 4 or 5 (a little-endian u16): bytes
-     * that are never ASCII hex digits. Anything else must be hex text. */
-    if (n >= 2 && (raw[0] == 4 || raw[0] == 5) && raw[1] == 0) {
-        *out = raw;
-        *len = n;
-        return 0;
-    }
-    uint8_t *bin;
-    size_t bl;
-    if (ratls_hex_decode_relaxed((const char *)raw, n, &bin, &bl) != RATLS_OK) {
-        fprintf(stderr, "ratls: %s is neither a binary quote nor hex\n", path);
+    if (n == 0) {
+        fprintf(stderr, "ratls: %s is empty\n", path);
         free(raw);
         return -1;
     }
-    free(raw);
-    *out = bin;
-    *len = bl;
+    /* Hex text if it decodes as such (optional 0x, whitespace ignored);
+     * anything else is taken as a binary quote and left to the parser. */
+    uint8_t *bin;
+    size_t bl;
+    if (ratls_hex_decode_relaxed((const char *)raw, n, &bin, &bl) == RATLS_OK) {
+        free(raw);
+        *out = bin;
+        *len = bl;
+        return 0;
+    }
+    *out = raw;
+    *len = n;
     return 0;
 }
 
