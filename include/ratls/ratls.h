@@ -113,6 +113,7 @@ typedef enum ratls_status {
     RATLS_ERR_EVENT_DUPLICATE,
     RATLS_ERR_RESPONSE_FORMAT,
     RATLS_ERR_APP_COMPOSE,
+    RATLS_ERR_TCB_EVALUATION_NUMBER,
 
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
@@ -336,6 +337,11 @@ RATLS_API RATLS_WUR ratls_status ratls_policy_deny_advisory(ratls_policy *p, con
 RATLS_API RATLS_WUR ratls_status ratls_policy_allow_advisory(ratls_policy *p, const char *id);
 RATLS_API void ratls_policy_restrict_advisories(ratls_policy *p);
 RATLS_API void ratls_policy_set_flags(ratls_policy *p, unsigned flags);
+/* Require collateral whose tcbEvaluationDataNumber (the lower of the TCB
+ * Info's and the QE Identity's) is at least `n`: Intel raises it at each TCB
+ * recovery, so this refuses collateral issued before a recovery the caller
+ * knows of. 0 (the default) requires nothing. */
+RATLS_API void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n);
 RATLS_API unsigned ratls_policy_flags(const ratls_policy *p);
 
 /* ------------------------------------------------------------------ */
@@ -399,6 +405,9 @@ RATLS_API const char *ratls_result_advisory(const ratls_result *r, size_t i);
  * latest time at which the last one became valid (Unix s). 0 if unknown. */
 RATLS_API int64_t ratls_result_collateral_expiry(const ratls_result *r);
 RATLS_API int64_t ratls_result_collateral_valid_from(const ratls_result *r);
+/* min(TCB Info, QE Identity) tcbEvaluationDataNumber of the collateral used,
+ * or -1 when the collateral did not verify. */
+RATLS_API int64_t ratls_result_tcb_evaluation_number(const ratls_result *r);
 /* Parsed TD report, or NULL when the quote did not parse. Borrowed. */
 RATLS_API const ratls_tdx_report *ratls_result_tdx_report(const ratls_result *r);
 /* FMSPC and PCE-ID read from the PCK certificate (hex), or NULL. Borrowed. */

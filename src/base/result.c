@@ -10,8 +10,10 @@
 ratls_result *result_new(ratls_tee tee)
 {
     ratls_result *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->tee = tee;
+        r->eval_num = -1;
+    }
     return r;
 }
 
@@ -175,6 +177,7 @@ const ratls_tdx_report *ratls_result_tdx_report(const ratls_result *r)
 }
 const char *ratls_result_fmspc(const ratls_result *r) { return r && r->fmspc[0] ? r->fmspc : NULL; }
 int ratls_result_used_insecure_root(const ratls_result *r) { return r ? r->insecure_root : 0; }
+int64_t ratls_result_tcb_evaluation_number(const ratls_result *r) { return r ? r->eval_num : -1; }
 
 json_t *json_hex(const uint8_t *b, size_t n)
 {
@@ -268,6 +271,7 @@ ratls_status ratls_result_to_json(const ratls_result *r, char **json_out)
         json_decref(coll);
         json_object_set_new(o, "collateral", json_null());
     }
+    json_object_set_new(o, "tcb_evaluation_data_number", r->eval_num >= 0 ? json_integer(r->eval_num) : json_null());
     json_object_set_new(o, "fmspc", r->fmspc[0] ? json_string(r->fmspc) : json_null());
     json_object_set_new(o, "pce_id", r->pceid[0] ? json_string(r->pceid) : json_null());
     json_object_set_new(o, "td_report", r->has_report ? tdx_report_to_json(&r->report) : json_null());

@@ -26,6 +26,7 @@ struct ratls_result {
     char fmspc[13];
     char pceid[5];
     int insecure_root;
+    int64_t eval_num; /* -1 unknown */
     int oom;
 };
 

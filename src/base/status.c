@@ -63,6 +63,8 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_EVENT_DUPLICATE] = {"event_duplicate", "an event that may occur once occurs again"},
     [RATLS_ERR_RESPONSE_FORMAT] = {"response_format", "malformed attestation response"},
     [RATLS_ERR_APP_COMPOSE] = {"app_compose", "the app compose is not valid JSON or not a valid app compose"},
+    [RATLS_ERR_TCB_EVALUATION_NUMBER] = {"tcb_evaluation_number",
+                                         "the collateral's TCB evaluation data number is below the policy's minimum"},
 };
 
 const char *ratls_status_name(ratls_status s)

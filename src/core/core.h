@@ -26,6 +26,7 @@ struct ratls_policy {
     char **allow;
     size_t nallow;
     int restrict_adv;
+    uint32_t min_eval_num;
 };
 
 /* A collateral set whose signatures, chains and CRLs verified, usable while

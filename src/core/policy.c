@@ -121,6 +121,12 @@ void ratls_policy_set_flags(ratls_policy *p, unsigned flags)
 
 unsigned ratls_policy_flags(const ratls_policy *p) { return p ? p->flags : 0; }
 
+void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n)
+{
+    if (p)
+        p->min_eval_num = n;
+}
+
 int policy_status_accepted(const ratls_policy *p, tcb_status s) { return (p->status_mask >> s) & 1u; }
 
 const char *policy_advisory_rejected(const ratls_policy *p, const char *id)

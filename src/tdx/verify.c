@@ -322,7 +322,11 @@ static ratls_status appraise(vctx *x, tcb_status st)
     ratls_status first = RATLS_OK;
     const ratls_tdx_report *t = &x->q->report;
     const ratls_policy *p = x->p;
-    if (!policy_status_accepted(p, st)) {
+    if ((int64_t)p->min_eval_num > x->r->eval_num) {
+        first = result_fail(x->r, RATLS_ERR_TCB_EVALUATION_NUMBER, "tdx.tcb",
+                            "collateral has TCB evaluation data number %lld; the policy requires at least %u",
+                            (long long)x->r->eval_num, p->min_eval_num);
+    } else if (!policy_status_accepted(p, st)) {
         first = result_fail(x->r, RATLS_ERR_TCB_STATUS_REJECTED, "tdx.tcb",
                             "TCB status %s is not accepted by the policy", tcb_status_str(st));
     } else {
@@ -405,6 +409,8 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         cf = x.from;
         ct = x.to;
     }
+
+    r->eval_num = c->ti.eval_num < c->qi.eval_num ? c->ti.eval_num : c->qi.eval_num;
 
     /* --- platform: PCK chain, SGX extension, QE report signature --- */
     uint8_t key[64];

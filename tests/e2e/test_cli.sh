@@ -52,6 +52,10 @@ check "out-of-date rejected" 1 "$RATLS" quote verify "$T/out-of-date/quote.bin" 
 json_has "tcb_status present on rejection" "$T/out" "d['tcb_status']=='OutOfDate' and d['verified'] is False and 'tdx.tcb' in d['error']"
 check "out-of-date accepted with --allow-status" 0 "$RATLS" quote verify "$T/out-of-date/quote.bin" --collateral "$T/out-of-date/collateral.json" --at $NOW --insecure-test-root "$T/out-of-date/root.pem" --allow-status OutOfDate --json
 json_has "allow-status result" "$T/out" "d['tcb_status']=='OutOfDate' and d['verified'] is True"
+check "min tcb evaluation number met" 0 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem" --min-tcb-evaluation-number 17 --json
+json_has "eval number in json" "$T/out" "d['tcb_evaluation_data_number']==17"
+check "min tcb evaluation number not met" 1 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem" --min-tcb-evaluation-number 18 --json
+json_has "eval number rejection" "$T/out" "d['status']=='tcb_evaluation_number' and d['tcb_status']=='UpToDate'"
 check "debug accepted with insecure switch" 0 "$RATLS" quote verify "$T/debug-td/quote.bin" --collateral "$T/debug-td/collateral.json" --at $NOW --insecure-test-root "$T/debug-td/root.pem" --allow-debug-insecure
 check "td15 generate" 0 "$RATLS" sim generate --out "$T/td15" --scenario td15 --at $NOW
 check "td15 verify" 0 "$RATLS" quote verify "$T/td15/quote.bin" --collateral "$T/td15/collateral.json" --at $NOW --insecure-test-root "$T/td15/root.pem"

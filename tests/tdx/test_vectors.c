@@ -324,6 +324,27 @@ static void test_policy_on_real(void **state)
     assert_true(ratls_result_find_check(r, "tdx.quote", &o, NULL) >= 0);
     assert_int_equal(o, RATLS_CHECK_PASS);
     ratls_result_free(r);
+    /* minimum TCB evaluation data number: this collateral says 18 (TCB Info) */
+    ratls_policy_free(p);
+    p = ratls_policy_new();
+    assert_int_equal(vec_verify(v, q, ql, c, p, 1764028800, &r), RATLS_OK);
+    int64_t ev = ratls_result_tcb_evaluation_number(r);
+    printf("  secureai collateral: tcbEvaluationDataNumber %lld\n", (long long)ev);
+    assert_true(ev >= 17);
+    ratls_result_free(r);
+    ratls_policy_set_min_tcb_evaluation_number(p, (uint32_t)ev);
+    assert_int_equal(vec_verify(v, q, ql, c, p, 1764028800, &r), RATLS_OK);
+    ratls_result_free(r);
+    ratls_policy_set_min_tcb_evaluation_number(p, (uint32_t)ev + 1);
+    assert_int_equal(vec_verify(v, q, ql, c, p, 1764028800, &r), RATLS_ERR_TCB_EVALUATION_NUMBER);
+    assert_true(ratls_result_find_check(r, "tdx.tcb", &o, NULL) >= 0);
+    assert_int_equal(o, RATLS_CHECK_FAIL);
+    assert_string_equal(ratls_result_tcb_status(r), "UpToDate");
+    ratls_result_free(r);
+    /* and unknown when the collateral did not verify (expired) */
+    assert_int_not_equal(vec_verify(v, q, ql, c, p, 1767225600, &r), RATLS_OK);
+    assert_int_equal(ratls_result_tcb_evaluation_number(r), -1);
+    ratls_result_free(r);
     ratls_policy_free(p);
     ratls_verifier_free(v);
     ratls_collateral_free(c);

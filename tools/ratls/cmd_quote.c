@@ -12,6 +12,7 @@ static void usage_quote(void)
             "usage: ratls quote show QUOTE [--json]\n"
             "       ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2]\n"
             "                          [--deny-advisory ID]... [--allow-advisory ID]...\n"
+            "                          [--min-tcb-evaluation-number N]\n"
             "                          [--allow-debug-insecure] [--allow-sept-ve-insecure] [--allow-mrservicetd]\n"
             "                          [--insecure-test-root ROOT.pem] [--json]\n");
 }
@@ -153,6 +154,14 @@ static int quote_verify(int argc, char **argv)
         } else if (strcmp(a, "--allow-advisory") == 0 && val) {
             if (ratls_policy_allow_advisory(pol, val) != RATLS_OK)
                 goto out;
+            i++;
+        } else if (strcmp(a, "--min-tcb-evaluation-number") == 0 && val) {
+            int64_t n;
+            if (cli_parse_time(val, &n) || n > UINT32_MAX) {
+                fprintf(stderr, "ratls: --min-tcb-evaluation-number takes a number, not \"%s\"\n", val);
+                goto out;
+            }
+            ratls_policy_set_min_tcb_evaluation_number(pol, (uint32_t)n);
             i++;
         } else if (strcmp(a, "--allow-debug-insecure") == 0) {
             flags |= RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE;
