@@ -685,6 +685,19 @@ static void pki_init(void) { g_pki.ok = pki_build() == 0; }
 /* ------------------------------------------------------------------ */
 /* Signed JSON texts                                                    */
 /* ------------------------------------------------------------------ */
+static void json_advisories(gbuf *b, const char *const adv[TP_MAX_ADVISORIES])
+{
+    if (adv[0] == NULL)
+        return;
+    gb_str(b, ",\"advisoryIDs\":[");
+    for (size_t k = 0; k < TP_MAX_ADVISORIES && adv[k] != NULL; k++) {
+        if (k)
+            gb_u8(b, ',');
+        gb_json_cstr(b, adv[k]);
+    }
+    gb_u8(b, ']');
+}
+
 static void json_isv_levels(gbuf *b, const tp_isv_level *lv, size_t n)
 {
     gb_str(b, "\"tcbLevels\":[");
@@ -692,6 +705,7 @@ static void json_isv_levels(gbuf *b, const tp_isv_level *lv, size_t n)
         gb_printf(b, "%s{\"tcb\":{\"isvsvn\":%u},\"tcbDate\":\"%s\",\"tcbStatus\":", i ? "," : "",
                   (unsigned)lv[i].isvsvn, i == 0 ? TP_DEFAULT_TCB_DATE : TP_OLDER_TCB_DATE);
         gb_json_cstr(b, lv[i].status);
+        json_advisories(b, lv[i].advisories);
         gb_u8(b, '}');
     }
     gb_u8(b, ']');
@@ -757,15 +771,7 @@ static void build_tcb_info(gbuf *b, const tp_scenario *s)
         gb_json_cstr(b, lv->tcb_date != NULL ? lv->tcb_date : TP_DEFAULT_TCB_DATE);
         gb_str(b, ",\"tcbStatus\":");
         gb_json_cstr(b, lv->status);
-        if (lv->advisories[0] != NULL) {
-            gb_str(b, ",\"advisoryIDs\":[");
-            for (size_t k = 0; k < TP_MAX_ADVISORIES && lv->advisories[k] != NULL; k++) {
-                if (k)
-                    gb_u8(b, ',');
-                gb_json_cstr(b, lv->advisories[k]);
-            }
-            gb_u8(b, ']');
-        }
+        json_advisories(b, lv->advisories);
         gb_u8(b, '}');
     }
     gb_str(b, "]}");
@@ -961,13 +967,13 @@ void tp_scenario_default(tp_scenario *s, int64_t now)
     tp_module_identity *m = &s->modules[0];
     m->id = "TDX_01";
     memset(m->attributes_mask, 0xFF, 8);
-    m->levels[0] = (tp_isv_level){3, "UpToDate"};
-    m->levels[1] = (tp_isv_level){1, "OutOfDate"};
+    m->levels[0] = (tp_isv_level){.isvsvn = 3, .status = "UpToDate"};
+    m->levels[1] = (tp_isv_level){.isvsvn = 1, .status = "OutOfDate"};
     m->nlevels = 2;
     s->tcbinfo_window = collateral;
 
-    s->qe_levels[0] = (tp_isv_level){8, "UpToDate"};
-    s->qe_levels[1] = (tp_isv_level){6, "OutOfDate"};
+    s->qe_levels[0] = (tp_isv_level){.isvsvn = 8, .status = "UpToDate"};
+    s->qe_levels[1] = (tp_isv_level){.isvsvn = 6, .status = "OutOfDate"};
     s->nqe_levels = 2;
     memcpy(s->qeid_mrsigner, s->qe_mrsigner, 32);
     s->qeid_isvprodid = s->qe_isvprodid;

@@ -36,6 +36,7 @@ typedef struct tp_tcb_level {
 typedef struct tp_isv_level {
     uint16_t isvsvn;
     const char *status;
+    const char *advisories[TP_MAX_ADVISORIES]; /* NULL-terminated; none -> key omitted */
 } tp_isv_level;
 
 typedef struct tp_module_identity {

@@ -532,6 +532,37 @@ static void test_policy_failed_allow_advisory_changes_nothing(void **state)
         fail_msg("after two rejected allow_advisory calls the policy gives %s (%s)", ratls_status_name(st_after), msg);
 }
 
+/* Advisories come from the matched TCB level, the module's level and the QE's
+ * level (de-duplicated union), and every one of them is subject to policy. */
+static void test_advisory_union(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    base(&s);
+    s.levels[0].advisories[0] = "INTEL-SA-01000";
+    s.levels[0].advisories[1] = "INTEL-SA-00002";
+    s.modules[0].levels[0].advisories[0] = "INTEL-SA-00002"; /* also on the TCB level: reported once */
+    s.modules[0].levels[0].advisories[1] = "INTEL-SA-02000";
+    s.qe_levels[0].advisories[0] = "INTEL-SA-03000";
+    run_adv(&s, NULL, RATLS_OK, "UpToDate", NULL,
+            ADV("INTEL-SA-01000", "INTEL-SA-00002", "INTEL-SA-02000", "INTEL-SA-03000"));
+    /* a deny list hits the module's and the QE's IDs too */
+    const char *deny[] = {"INTEL-SA-02000", "INTEL-SA-03000"};
+    for (size_t i = 0; i < 2; i++) {
+        ratls_policy *p = policy(NULL);
+        assert_int_equal(ratls_policy_deny_advisory(p, deny[i]), RATLS_OK);
+        ratls_result *r = verify(&s, p, RATLS_ERR_ADVISORY_REJECTED, "UpToDate", "tdx.tcb");
+        assert_non_null(strstr(ratls_result_error(r), deny[i]));
+        ratls_result_free(r);
+        ratls_policy_free(p);
+    }
+    /* a QE level that is not the matched one contributes nothing */
+    tp_scenario q;
+    base(&q);
+    q.qe_levels[1].advisories[0] = "INTEL-SA-04000";
+    run_adv(&q, NULL, RATLS_OK, "UpToDate", NULL, NO_ADV);
+}
+
 static void test_advisory_lists(void **state)
 {
     (void)state;
@@ -696,8 +727,8 @@ static void test_qe_levels_json_order(void **state)
     (void)state;
     tp_scenario s;
     base(&s);
-    s.qe_levels[0] = (tp_isv_level){6, "OutOfDate"};
-    s.qe_levels[1] = (tp_isv_level){8, "UpToDate"};
+    s.qe_levels[0] = (tp_isv_level){.isvsvn = 6, .status = "OutOfDate"};
+    s.qe_levels[1] = (tp_isv_level){.isvsvn = 8, .status = "UpToDate"};
     run_status(&s, "OutOfDate", NO_ADV);
 }
 
@@ -707,8 +738,8 @@ static void test_module_levels_sorted(void **state)
     (void)state;
     tp_scenario s;
     base(&s);
-    s.modules[0].levels[0] = (tp_isv_level){1, "OutOfDate"};
-    s.modules[0].levels[1] = (tp_isv_level){3, "UpToDate"};
+    s.modules[0].levels[0] = (tp_isv_level){.isvsvn = 1, .status = "OutOfDate"};
+    s.modules[0].levels[1] = (tp_isv_level){.isvsvn = 3, .status = "UpToDate"};
     run(&s, NULL, RATLS_OK, "UpToDate", NULL);
     s.report.tee_tcb_svn[0] = 2;
     run_status(&s, "OutOfDate", NO_ADV);
@@ -1952,6 +1983,7 @@ int main(void)
         cmocka_unit_test(test_policy_replaces_status_set),
         cmocka_unit_test(test_policy_rejects_unknown_strings),
         cmocka_unit_test(test_advisory_lists),
+        cmocka_unit_test(test_advisory_union),
         cmocka_unit_test(test_policy_failed_allow_advisory_changes_nothing),
         cmocka_unit_test(test_module_out_of_date_converges),
         cmocka_unit_test(test_module_revoked),
