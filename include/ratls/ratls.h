@@ -114,6 +114,14 @@ typedef enum ratls_status {
     RATLS_ERR_RESPONSE_FORMAT,
     RATLS_ERR_APP_COMPOSE,
     RATLS_ERR_TCB_EVALUATION_NUMBER,
+    RATLS_ERR_NONCE_MISMATCH,
+    RATLS_ERR_EVENTLOG_REPLAY,
+    RATLS_ERR_CERT_BINDING,
+    RATLS_ERR_BOOTCHAIN,
+    RATLS_ERR_OS_IMAGE,
+    RATLS_ERR_COMPOSE_HASH,
+    RATLS_ERR_KEY_PROVIDER,
+    RATLS_ERR_CHECK_SKIPPED,
 
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
@@ -265,6 +273,17 @@ RATLS_API void ratls_evidence_free(ratls_evidence *ev);
 /* Copies the quote bytes. Parsing happens at verification time. */
 RATLS_API RATLS_WUR ratls_status ratls_evidence_set_tdx_quote(ratls_evidence *ev, const uint8_t *quote, size_t len);
 RATLS_API ratls_tee ratls_evidence_tee(const ratls_evidence *ev);
+/* A dstack /tdx_quote response (full or bare form): sets the quote and the
+ * event log (and the server's app_compose when the response carries one).
+ * With it, ratls_verify also runs the dstack checks. */
+RATLS_API RATLS_WUR ratls_status ratls_evidence_set_dstack_response(ratls_evidence *ev, const uint8_t *json, size_t len,
+                                                                    char *err, size_t errlen);
+/* The certificate of the TLS connection the evidence came over (DER, or
+ * PEM whose first certificate is used): checked against the last
+ * "New TLS Certificate" event (cert.binding). */
+RATLS_API RATLS_WUR ratls_status ratls_evidence_set_tls_cert(ratls_evidence *ev, const uint8_t *cert, size_t len);
+/* The challenge sent (1..64 bytes, zero-padded to 64): must equal REPORTDATA. */
+RATLS_API RATLS_WUR ratls_status ratls_evidence_set_nonce(ratls_evidence *ev, const uint8_t *nonce, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Collateral (Intel DCAP: TCB Info, QE Identity, CRLs, issuer chains). */
@@ -320,6 +339,11 @@ typedef enum ratls_policy_flag {
     RATLS_POLICY_ALLOW_SEPT_VE_ENABLED_INSECURE = 1u << 1,
     /* Accept a non-zero MRSERVICETD (a service TD such as a migration TD is bound). */
     RATLS_POLICY_ALLOW_MRSERVICETD = 1u << 2,
+    /* A check without an expected value fails instead of being skipped. */
+    RATLS_POLICY_REQUIRE_ALL_CHECKS = 1u << 3,
+    /* Skip the dstack runtime checks (bootchain, os_image, app_compose,
+     * key_provider): the TD's software is then NOT verified. */
+    RATLS_POLICY_SKIP_RUNTIME_VERIFICATION_INSECURE = 1u << 4,
 } ratls_policy_flag;
 
 /* New policy: TCB statuses accepted = {UpToDate}; no advisory lists; no flags. */
@@ -343,6 +367,26 @@ RATLS_API void ratls_policy_set_flags(ratls_policy *p, unsigned flags);
  * knows of. 0 (the default) requires nothing. */
 RATLS_API void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n);
 RATLS_API unsigned ratls_policy_flags(const ratls_policy *p);
+
+/* What a dstack TD must measure. Unset fields are not checked: their check
+ * is reported `skip`, and RATLS_POLICY_REQUIRE_ALL_CHECKS turns a skip
+ * into a failure. Hex arguments are exact lengths (48-byte MRs, 32-byte
+ * hashes). */
+RATLS_API RATLS_WUR ratls_status ratls_policy_expect_bootchain(ratls_policy *p, const char *mrtd_hex,
+                                                               const char *rtmr0_hex, const char *rtmr1_hex,
+                                                               const char *rtmr2_hex);
+RATLS_API RATLS_WUR ratls_status ratls_policy_expect_os_image_hash(ratls_policy *p, const char *hex);
+/* The expected app compose as its JSON text (hashed as dstack does), or its hash. */
+RATLS_API RATLS_WUR ratls_status ratls_policy_expect_app_compose(ratls_policy *p, const uint8_t *json, size_t len,
+                                                                 char *err, size_t errlen);
+RATLS_API RATLS_WUR ratls_status ratls_policy_expect_compose_hash(ratls_policy *p, const char *hex);
+/* The key-provider event's name ("kms", "local-sgx", ...) and id (hex). */
+RATLS_API RATLS_WUR ratls_status ratls_policy_expect_key_provider(ratls_policy *p, const char *name,
+                                                                  const char *id_hex);
+/* Load a dstack policy file (docs/policy.md, format version 1). Returns a
+ * new policy; unknown keys, wrong types and unknown status strings fail. */
+RATLS_API RATLS_WUR ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_policy **out, char *err,
+                                                        size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Verifier                                                              */

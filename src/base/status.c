@@ -65,6 +65,14 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_APP_COMPOSE] = {"app_compose", "the app compose is not valid JSON or not a valid app compose"},
     [RATLS_ERR_TCB_EVALUATION_NUMBER] = {"tcb_evaluation_number",
                                          "the collateral's TCB evaluation data number is below the policy's minimum"},
+    [RATLS_ERR_NONCE_MISMATCH] = {"nonce_mismatch", "the quote's report data is not the challenge (stale or replayed)"},
+    [RATLS_ERR_EVENTLOG_REPLAY] = {"eventlog_replay", "the event log does not replay to the quote's RTMRs"},
+    [RATLS_ERR_CERT_BINDING] = {"cert_binding", "the TLS certificate is not the one the TD logged"},
+    [RATLS_ERR_BOOTCHAIN] = {"bootchain", "MRTD or RTMR0-2 differ from the expected boot chain"},
+    [RATLS_ERR_OS_IMAGE] = {"os_image", "the OS image hash differs from the expected one"},
+    [RATLS_ERR_COMPOSE_HASH] = {"compose_hash", "the app compose differs from the expected one"},
+    [RATLS_ERR_KEY_PROVIDER] = {"key_provider", "the key provider differs from the expected one"},
+    [RATLS_ERR_CHECK_SKIPPED] = {"check_skipped", "a check was skipped but the policy requires every check"},
 };
 
 const char *ratls_status_name(ratls_status s)

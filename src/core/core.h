@@ -14,6 +14,14 @@ struct ratls_evidence {
     ratls_tee tee;
     uint8_t *quote;
     size_t quote_len;
+    /* dstack */
+    ratls_eventlog *log;      /* owned; NULL when not a dstack response */
+    int has_app_compose_hash; /* the server's app_compose (tcb_info), hashed */
+    uint8_t app_compose_hash[32];
+    int has_cert;
+    uint8_t cert_sha256[32];
+    int has_nonce;
+    uint8_t nonce[64];
 };
 
 #define POLICY_MAX_ADV 256
@@ -27,7 +35,21 @@ struct ratls_policy {
     size_t nallow;
     int restrict_adv;
     uint32_t min_eval_num;
+    /* dstack expectations */
+    int has_bootchain;
+    uint8_t mrtd[48], rtmr[3][48];
+    int has_os_image;
+    uint8_t os_image[32];
+    int has_compose;
+    uint8_t compose[32];
+    int has_key_provider;
+    char kp_name[64];
+    char kp_id[512]; /* lowercase hex */
 };
+
+/* The dstack checks (appraisal only: no I/O), after TDX verification. */
+ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, const ratls_tdx_report *rep,
+                             ratls_result *r);
 
 /* A collateral set whose signatures, chains and CRLs verified, usable while
  * `now` lies in [from, to]. Keyed by the collateral's content digest. */

@@ -241,6 +241,11 @@ ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const rat
         } else {
             s = tdx_verify(v, q, coll, pol, now, r);
         }
+        if (ev->log) { /* dstack evidence: freshness, binding, measured software */
+            ratls_status d = dstack_appraise(ev, pol, &q->report, r);
+            if (s == RATLS_OK)
+                s = d;
+        }
     }
     ratls_tdx_quote_free(q);
     if (r->oom && s == RATLS_OK)

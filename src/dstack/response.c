@@ -6,14 +6,9 @@
 
 #include "base/json_util.h"
 #include "base/util.h"
+#include "dstack/dstack.h"
 
 #define RESPONSE_MAX_JSON (8u * 1024u * 1024u)
-
-struct ratls_dstack_response {
-    uint8_t *quote;
-    size_t quote_len;
-    ratls_eventlog *log;
-};
 
 void ratls_dstack_response_free(ratls_dstack_response *r)
 {
@@ -73,6 +68,23 @@ ratls_status ratls_dstack_response_parse(const uint8_t *json, size_t len, ratls_
     s = ratls_eventlog_parse((const uint8_t *)log, loglen, &r->log, sub, sizeof sub);
     if (s) {
         set_err(err, errlen, s, "event_log: %s", sub);
+        goto fail;
+    }
+    /* the full response's tcb_info.app_compose: the app compose the server says it runs */
+    json_t *ti = json_object_get(root, "tcb_info");
+    json_t *ac = json_is_object(ti) ? json_object_get(ti, "app_compose") : NULL;
+    if (json_is_string(ac)) {
+        s = ratls_compose_hash((const uint8_t *)json_string_value(ac), json_string_length(ac), r->app_compose_hash, sub,
+                               sizeof sub);
+        if (s) {
+            set_err(err, errlen, RATLS_ERR_RESPONSE_FORMAT, "tcb_info.app_compose: %s", sub);
+            s = RATLS_ERR_RESPONSE_FORMAT;
+            goto fail;
+        }
+        r->has_app_compose_hash = 1;
+    } else if (ac && !json_is_null(ac)) {
+        set_err(err, errlen, RATLS_ERR_RESPONSE_FORMAT, "tcb_info.app_compose is not a JSON string");
+        s = RATLS_ERR_RESPONSE_FORMAT;
         goto fail;
     }
     json_decref(root);

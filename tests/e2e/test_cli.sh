@@ -65,6 +65,7 @@ check "eventlog replay synthetic" 1 "$RATLS" eventlog replay "$(dirname "$0")/..
 check "eventlog replay array" 0 "$RATLS" eventlog replay "$(dirname "$0")/../fuzz/corpus/dstack_response/eventlog_array" --json
 json_has "eventlog array json" "$T/out" "len(d['rtmr'])==4 and d['events'][-1]['event']=='custom-v2'"
 check "eventlog usage" 2 "$RATLS" eventlog
+check "evidence usage" 2 "$RATLS" evidence verify
 echo '[{"imr":2,"event_type":134217729,"digest":"","event":"x","event_payload":""}]' >"$T/badlog.json"
 check "eventlog misplaced runtime event" 1 "$RATLS" eventlog replay "$T/badlog.json"
 
@@ -108,6 +109,15 @@ if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
   grep -q "RTMR3 .*matches the quote" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: eventlog replay RTMR3 line"; }
   check "eventlog replay lite json" 0 "$RATLS" eventlog replay "$VEC/tdx/dstack/tdx-lite-getquote.json" --json
   json_has "eventlog json" "$T/out" "d['matches_quote']==[True]*4 and len(d['events'])==29"
+  # dstack evidence: the real triple under an empty policy; no certificate event, so cert.binding fails
+  echo '{}' >"$T/empty-policy.json"
+  printf '\x30\x03\x02\x01\x05' >"$T/cert.der"
+  check "evidence verify real" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/empty-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json" --at 1764028800 --json
+  json_has "evidence json" "$T/out" "d['verified'] is False and d['status']=='cert_binding' and [c['result'] for c in d['checks'] if c['id'] in ('tdx.quote','nonce','eventlog.replay','cert.binding','bootchain')]==['pass','pass','pass','fail','skip']"
+  check "evidence verify text" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/empty-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json" --at 1764028800
+  grep -q "^Skipped:     bootchain, os_image, app_compose, key_provider" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: skipped line"; cat "$T/out"; }
+  echo '{"colour":1}' >"$T/bad-policy.json"
+  check "evidence bad policy" 2 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/bad-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json"
 else
   echo "SKIP: shared vectors not found; real-vector CLI checks skipped"
 fi

@@ -140,6 +140,15 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
     }
     const char *ts = ratls_result_tcb_status(r);
     printf("TCB status:  %s\n", ts ? ts : "(not evaluated)");
+    int nskip = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id;
+        ratls_check_outcome o;
+        if (ratls_result_check(r, i, &id, &o, NULL) == RATLS_OK && o == RATLS_CHECK_SKIP)
+            printf("%s%s", nskip++ ? ", " : "Skipped:     ", id);
+    }
+    if (nskip)
+        printf("  (not verified)\n");
     size_t na = ratls_result_advisory_count(r);
     printf("Advisories:  ");
     if (!na)

@@ -1,0 +1,204 @@
+/* dstack checks, after TDX verification: freshness, event-log replay,
+ * certificate binding and the measured software. Appraisal only: no I/O. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "base/json_util.h"
+#include "core/core.h"
+
+typedef struct actx {
+    const ratls_policy *p;
+    ratls_result *r;
+    ratls_status first;
+} actx;
+
+static void fail(actx *a, ratls_status s, const char *id, const char *fmt, ...) RATLS_PRINTF(4, 5);
+static void fail(actx *a, ratls_status s, const char *id, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ratls_status got = result_fail(a->r, s, id, "%s", msg);
+    if (a->first == RATLS_OK)
+        a->first = got;
+}
+
+/* A check without an expected value: skip, or fail when every check is required. */
+static void skip(actx *a, const char *id, const char *why)
+{
+    if (a->p->flags & RATLS_POLICY_REQUIRE_ALL_CHECKS)
+        fail(a, RATLS_ERR_CHECK_SKIPPED, id, "%s, and the policy requires every check", why);
+    else
+        result_check_add(a->r, id, RATLS_CHECK_SKIP, "%s", why);
+}
+
+static const char *const k_ids[] = {"nonce",    "eventlog.replay", "cert.binding", "bootchain",
+                                    "os_image", "app_compose",     "key_provider"};
+
+static int hex_lower_eq(const uint8_t *ascii, size_t n, const uint8_t *bin, size_t bn)
+{
+    char h[2 * 64 + 1];
+    if (bn > 64 || n != 2 * bn)
+        return 0;
+    hex_encode(bin, bn, h);
+    return ct_memcmp(ascii, h, n) == 0;
+}
+
+static void check_key_provider(actx *a, const ratls_event *e)
+{
+    const ratls_policy *p = a->p;
+    json_error_t je;
+    json_t *o = json_loadb((const char *)e->payload, e->payload_len, RATLS_JSON_FLAGS, &je);
+    const char *name = NULL, *id = NULL;
+    if (!o || jget_str(o, "name", &name, NULL) != RATLS_OK || jget_str(o, "id", &id, NULL) != RATLS_OK) {
+        fail(a, RATLS_ERR_KEY_PROVIDER, "key_provider", "%s", "the key-provider event is not {\"name\", \"id\"} JSON");
+    } else if (strcmp(name, p->kp_name) != 0) {
+        fail(a, RATLS_ERR_KEY_PROVIDER, "key_provider", "the TD's key provider is \"%s\", not the expected one", name);
+    } else if (strlen(id) != strlen(p->kp_id) || strncasecmp(id, p->kp_id, strlen(id)) != 0) {
+        fail(a, RATLS_ERR_KEY_PROVIDER, "key_provider", "key provider \"%s\" has another id than expected", name);
+    } else {
+        result_check_add(a->r, "key_provider", RATLS_CHECK_PASS, "key provider %s with the expected id", name);
+    }
+    json_decref(o);
+}
+
+ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, const ratls_tdx_report *rep,
+                             ratls_result *r)
+{
+    actx a = {p, r, RATLS_OK};
+    ratls_check_outcome q = RATLS_CHECK_SKIP;
+    ratls_result_find_check(r, "tdx.quote", &q, NULL);
+    if (q != RATLS_CHECK_PASS) {
+        for (size_t i = 0; i < sizeof k_ids / sizeof k_ids[0]; i++)
+            result_check_add(r, k_ids[i], RATLS_CHECK_SKIP, "not evaluated: the quote did not verify");
+        return RATLS_OK; /* the quote's failure already decides the verdict */
+    }
+
+    /* nonce: REPORTDATA is the challenge, compared in constant time */
+    if (!ev->has_nonce)
+        skip(&a, "nonce", "no challenge was given: freshness not checked");
+    else if (ct_memcmp(rep->report_data, ev->nonce, 64) != 0)
+        fail(&a, RATLS_ERR_NONCE_MISMATCH, "nonce", "%s",
+             "REPORTDATA is not the challenge: the quote is stale or was made for someone else");
+    else
+        result_check_add(r, "nonce", RATLS_CHECK_PASS, "REPORTDATA equals the challenge");
+
+    /* the event log must replay to the quote's RTMRs, or none of its events is bound */
+    uint8_t rtmr[4][48];
+    ratls_eventlog_replay(ev->log, rtmr);
+    int bound = 1;
+    for (int i = 0; i < 4; i++) {
+        if (memcmp(rtmr[i], rep->rtmr[i], 48) != 0) {
+            char what[8];
+            snprintf(what, sizeof what, "RTMR%d", i);
+            fail(&a, RATLS_ERR_EVENTLOG_REPLAY, "eventlog.replay", "the event log does not replay to the quote's %s",
+                 what);
+            bound = 0;
+            break;
+        }
+    }
+    if (bound)
+        result_check_add(r, "eventlog.replay", RATLS_CHECK_PASS,
+                         "%zu events replay to RTMR0-3 (runtime digests recomputed from their payloads)",
+                         ratls_eventlog_count(ev->log));
+
+    /* cert.binding: the last "New TLS Certificate" event is sha256(this certificate) */
+    if (!ev->has_cert) {
+        skip(&a, "cert.binding", "no TLS certificate was given: the connection is not bound");
+    } else if (!bound) {
+        fail(&a, RATLS_ERR_CERT_BINDING, "cert.binding", "%s", "the event log is not bound to the quote");
+    } else {
+        const ratls_event *e = ratls_eventlog_find(ev->log, "New TLS Certificate", 1);
+        if (!e)
+            fail(&a, RATLS_ERR_CERT_BINDING, "cert.binding", "%s",
+                 "the TD logged no \"New TLS Certificate\" event: its TLS key is not attested");
+        else if (!hex_lower_eq(e->payload, e->payload_len, ev->cert_sha256, 32))
+            fail(&a, RATLS_ERR_CERT_BINDING, "cert.binding", "%s",
+                 "the connection's certificate is not the last one the TD logged");
+        else
+            result_check_add(r, "cert.binding", RATLS_CHECK_PASS,
+                             "the connection's certificate is the last one the TD logged");
+    }
+
+    if (p->flags & RATLS_POLICY_SKIP_RUNTIME_VERIFICATION_INSECURE) {
+        for (size_t i = 3; i < sizeof k_ids / sizeof k_ids[0]; i++)
+            result_check_add(r, k_ids[i], RATLS_CHECK_SKIP,
+                             "skipped INSECURELY by policy: the TD's software is not verified");
+        return a.first;
+    }
+
+    /* bootchain: MRTD and RTMR0-2 */
+    if (!p->has_bootchain) {
+        skip(&a, "bootchain", "no expected boot chain in the policy");
+    } else {
+        const char *diff = memcmp(rep->mr_td, p->mrtd, 48)        ? "MRTD"
+                           : memcmp(rep->rtmr[0], p->rtmr[0], 48) ? "RTMR0"
+                           : memcmp(rep->rtmr[1], p->rtmr[1], 48) ? "RTMR1"
+                           : memcmp(rep->rtmr[2], p->rtmr[2], 48) ? "RTMR2"
+                                                                  : NULL;
+        if (diff)
+            fail(&a, RATLS_ERR_BOOTCHAIN, "bootchain", "%s differs from the expected boot chain", diff);
+        else
+            result_check_add(r, "bootchain", RATLS_CHECK_PASS,
+                             "MRTD and RTMR0-2 are the expected firmware, kernel and OS");
+    }
+
+    /* os_image: the os-image-hash event */
+    if (!p->has_os_image) {
+        skip(&a, "os_image", "no expected OS image hash in the policy");
+    } else {
+        const ratls_event *e = bound ? ratls_eventlog_find(ev->log, "os-image-hash", 0) : NULL;
+        if (!e)
+            fail(&a, RATLS_ERR_OS_IMAGE, "os_image", "%s",
+                 bound ? "the TD logged no os-image-hash event" : "the event log is not bound to the quote");
+        else if (e->payload_len != 32 || memcmp(e->payload, p->os_image, 32) != 0)
+            fail(&a, RATLS_ERR_OS_IMAGE, "os_image", "%s", "the OS image hash differs from the expected one");
+        else
+            result_check_add(r, "os_image", RATLS_CHECK_PASS, "the OS image is the expected one");
+    }
+
+    /* app_compose: expected hash == compose-hash event (== the server's
+     * app_compose, == MRCONFIGID when it carries the hash) */
+    if (!p->has_compose) {
+        skip(&a, "app_compose", "no expected app compose in the policy");
+    } else {
+        const ratls_event *e = bound ? ratls_eventlog_find(ev->log, "compose-hash", 0) : NULL;
+        static const uint8_t zero[48];
+        if (!e)
+            fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s",
+                 bound ? "the TD logged no compose-hash event" : "the event log is not bound to the quote");
+        else if (e->payload_len != 32 || memcmp(e->payload, p->compose, 32) != 0)
+            fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s",
+                 "the TD runs another app compose than the expected one (compose-hash event)");
+        else if (ev->has_app_compose_hash && memcmp(ev->app_compose_hash, p->compose, 32) != 0)
+            fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s",
+                 "the app compose the server reports differs from the expected one");
+        else if (rep->mr_config_id[0] == 1 && memcmp(rep->mr_config_id + 1, p->compose, 32) != 0)
+            fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s", "MRCONFIGID carries another compose hash");
+        else
+            result_check_add(r, "app_compose", RATLS_CHECK_PASS, "%s",
+                             rep->mr_config_id[0] == 1 ? "the expected app compose (event and MRCONFIGID)"
+                             : memcmp(rep->mr_config_id, zero, 48) == 0
+                                 ? "the expected app compose (compose-hash event; MRCONFIGID unused)"
+                                 : "the expected app compose (compose-hash event; MRCONFIGID in another format)");
+    }
+
+    /* key_provider */
+    if (!p->has_key_provider) {
+        skip(&a, "key_provider", "no expected key provider in the policy");
+    } else {
+        const ratls_event *e = bound ? ratls_eventlog_find(ev->log, "key-provider", 0) : NULL;
+        if (!e)
+            fail(&a, RATLS_ERR_KEY_PROVIDER, "key_provider", "%s",
+                 bound ? "the TD logged no key-provider event" : "the event log is not bound to the quote");
+        else
+            check_key_provider(&a, e);
+    }
+    return a.first;
+}
