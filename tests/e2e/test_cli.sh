@@ -66,6 +66,10 @@ check "eventlog replay array" 0 "$RATLS" eventlog replay "$(dirname "$0")/../fuz
 json_has "eventlog array json" "$T/out" "len(d['rtmr'])==4 and d['events'][-1]['event']=='custom-v2'"
 check "eventlog usage" 2 "$RATLS" eventlog
 check "evidence usage" 2 "$RATLS" evidence verify
+check "policy init values" 0 "$RATLS" policy init --os-image-hash 0000000000000000000000000000000000000000000000000000000000000000 --allow-status UpToDate,OutOfDate --require-all-checks -o "$T/p.json"
+json_has "policy init values content" "$T/p.json" "d['tcb']['allowed_statuses']==['UpToDate','OutOfDate'] and d['require_all_checks'] is True"
+check "policy init rejects bad values" 2 "$RATLS" policy init --mrtd 00 --rtmr0 00 --rtmr1 00 --rtmr2 00
+check "policy init rejects unknown status" 2 "$RATLS" policy init --allow-status Fine
 echo '[{"imr":2,"event_type":134217729,"digest":"","event":"x","event_payload":""}]' >"$T/badlog.json"
 check "eventlog misplaced runtime event" 1 "$RATLS" eventlog replay "$T/badlog.json"
 
@@ -116,6 +120,10 @@ if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
   json_has "evidence json" "$T/out" "d['verified'] is False and d['status']=='cert_binding' and [c['result'] for c in d['checks'] if c['id'] in ('tdx.quote','nonce','eventlog.replay','cert.binding','bootchain')]==['pass','pass','pass','fail','skip']"
   check "evidence verify text" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/empty-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json" --at 1764028800
   grep -q "^Skipped:     bootchain, os_image, app_compose, key_provider" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: skipped line"; cat "$T/out"; }
+  check "policy init from response" 0 "$RATLS" policy init --from-response "$VEC/tdx/dstack/quote-report.json" -o "$T/tofu.json"
+  json_has "policy init content" "$T/tofu.json" "d['version']==1 and len(d['bootchain']['mrtd'])==96 and d['key_provider']['name']=='local-sgx' and len(d['app_compose_hash'])==64"
+  check "evidence verify with captured policy" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/tofu.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json" --at 1764028800 --json
+  json_has "captured policy checks" "$T/out" "[c['result'] for c in d['checks'] if c['id'] in ('bootchain','app_compose','key_provider','cert.binding')]==['fail','pass','pass','pass']"
   echo '{"colour":1}' >"$T/bad-policy.json"
   check "evidence bad policy" 2 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/bad-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json"
 else

@@ -29,6 +29,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_compose(int argc, char **argv);
 
 #endif

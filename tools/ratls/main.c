@@ -29,6 +29,8 @@ int main(int argc, char **argv)
         return cmd_quote(argc - 2, argv + 2);
     if (strcmp(argv[1], "sim") == 0)
         return cmd_sim(argc - 2, argv + 2);
+    if (strcmp(argv[1], "policy") == 0)
+        return cmd_policy(argc - 2, argv + 2);
     if (strcmp(argv[1], "evidence") == 0)
         return cmd_evidence(argc - 2, argv + 2);
     if (strcmp(argv[1], "eventlog") == 0)
