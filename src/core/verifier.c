@@ -241,7 +241,10 @@ ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const rat
         } else {
             s = tdx_verify(v, q, coll, pol, now, r);
         }
-        if (ev->log) { /* dstack evidence: freshness, binding, measured software */
+        /* dstack checks: whenever there is something to check or expected; never
+         * silently dropped because the evidence lacks the part they need */
+        if (ev->log || ev->has_nonce || ev->has_cert || pol->has_bootchain || pol->has_os_image || pol->has_compose ||
+            pol->has_key_provider || (pol->flags & RATLS_POLICY_REQUIRE_ALL_CHECKS)) {
             ratls_status d = dstack_appraise(ev, pol, &q->report, r);
             if (s == RATLS_OK)
                 s = d;

@@ -92,8 +92,10 @@ ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, co
     /* the event log must replay to the quote's RTMRs, or none of its events is bound */
     uint8_t rtmr[4][48];
     ratls_eventlog_replay(ev->log, rtmr);
-    int bound = 1;
-    for (int i = 0; i < 4; i++) {
+    int bound = ev->log != NULL;
+    if (!ev->log)
+        skip(&a, "eventlog.replay", "no event log was given: no event can be believed");
+    for (int i = 0; bound && i < 4; i++) {
         if (memcmp(rtmr[i], rep->rtmr[i], 48) != 0) {
             char what[8];
             snprintf(what, sizeof what, "RTMR%d", i);
@@ -112,7 +114,8 @@ ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, co
     if (!ev->has_cert) {
         skip(&a, "cert.binding", "no TLS certificate was given: the connection is not bound");
     } else if (!bound) {
-        fail(&a, RATLS_ERR_CERT_BINDING, "cert.binding", "%s", "the event log is not bound to the quote");
+        fail(&a, RATLS_ERR_CERT_BINDING, "cert.binding", "%s",
+             ev->log ? "the event log is not bound to the quote" : "no event log was given to bind the certificate");
     } else {
         const ratls_event *e = ratls_eventlog_find(ev->log, "New TLS Certificate", 1);
         if (!e)

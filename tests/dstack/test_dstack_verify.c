@@ -311,6 +311,65 @@ static void test_cert_binding_and_nonce(void **state)
     tp_output_free(&out);
 }
 
+/* A bare quote (no dstack response) with a challenge, a certificate or dstack
+ * expectations: the checks still run, none is silently dropped. */
+static void test_bare_quote_not_fail_open(void **state)
+{
+    (void)state;
+    tp_scenario s;
+    tp_output out;
+    tp_scenario_default(&s, 1760000000);
+    memset(s.report.report_data, 0, 64);
+    s.report.report_data[0] = 0x42;
+    assert_int_equal(tp_generate(&s, &out), 0);
+    ratls_collateral *c = NULL;
+    assert_int_equal(ratls_collateral_from_json((const uint8_t *)out.collateral_json, out.collateral_len, &c, NULL, 0),
+                     RATLS_OK);
+    ratls_verifier *v = ratls_verifier_new();
+    assert_int_equal(ratls_verifier_set_tdx_root_insecure(v, out.root_der, out.root_der_len), RATLS_OK);
+    uint8_t right[1] = {0x42}, wrong[1] = {0x43};
+    for (int k = 0; k < 4; k++) {
+        ratls_evidence *ev = ratls_evidence_new();
+        assert_int_equal(ratls_evidence_set_tdx_quote(ev, out.quote, out.quote_len), RATLS_OK);
+        ratls_policy *p = ratls_policy_new();
+        ratls_status want = RATLS_OK;
+        const char *outcomes = NULL;
+        if (k == 0) { /* the right challenge: passes, the rest is skipped */
+            assert_int_equal(ratls_evidence_set_nonce(ev, right, 1), RATLS_OK);
+            outcomes = "pssssss";
+        } else if (k == 1) { /* a wrong challenge */
+            assert_int_equal(ratls_evidence_set_nonce(ev, wrong, 1), RATLS_OK);
+            want = RATLS_ERR_NONCE_MISMATCH;
+            outcomes = "fssssss";
+        } else if (k == 2) { /* a certificate but no log to bind it */
+            assert_int_equal(ratls_evidence_set_tls_cert(ev, k_cert_a, sizeof k_cert_a), RATLS_OK);
+            want = RATLS_ERR_CERT_BINDING;
+            outcomes = "ssfssss";
+        } else { /* an expected compose hash but no log */
+            assert_int_equal(
+                ratls_policy_expect_compose_hash(p, "0700000000000000000000000000000000000000000000000000000000000000"),
+                RATLS_OK);
+            want = RATLS_ERR_COMPOSE_HASH;
+            outcomes = "ssssfs";
+        }
+        ratls_result *r = NULL;
+        assert_int_equal(ratls_verify(v, ev, c, p, 1760000000, &r), want);
+        if (k == 3) {
+            ratls_check_outcome o;
+            assert_true(ratls_result_find_check(r, "app_compose", &o, NULL) >= 0);
+            assert_int_equal(o, RATLS_CHECK_FAIL);
+        } else {
+            expect_outcomes(r, outcomes);
+        }
+        ratls_result_free(r);
+        ratls_policy_free(p);
+        ratls_evidence_free(ev);
+    }
+    ratls_verifier_free(v);
+    ratls_collateral_free(c);
+    tp_output_free(&out);
+}
+
 static void test_policy_file(void **state)
 {
     (void)state;
@@ -357,6 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_triple),
         cmocka_unit_test(test_cert_binding_and_nonce),
+        cmocka_unit_test(test_bare_quote_not_fail_open),
         cmocka_unit_test(test_policy_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
