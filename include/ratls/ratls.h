@@ -208,7 +208,8 @@ typedef struct ratls_eventlog ratls_eventlog;
  * SHA-384(le32(type) ":" name ":" payload); v2: SHA-384 of the RFC 8785 form
  * of {"name","payload","type"}); a non-empty logged digest must match. Fails
  * on runtime events outside imr 3, other events in imr 3, a repeated
- * singleton (app-id, compose-hash, instance-id, os-image-hash, key-provider),
+ * singleton (app-id, compose-hash, instance-id, os-image-hash, key-provider)
+ * or one logged after system-ready,
  * boot events without a digest, and anything malformed or over its cap. */
 RATLS_API RATLS_WUR ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlog **out, char *err,
                                                       size_t errlen);

@@ -131,8 +131,7 @@ ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, co
 
     if (p->flags & RATLS_POLICY_SKIP_RUNTIME_VERIFICATION_INSECURE) {
         for (size_t i = 3; i < sizeof k_ids / sizeof k_ids[0]; i++)
-            result_check_add(r, k_ids[i], RATLS_CHECK_SKIP,
-                             "skipped INSECURELY by policy: the TD's software is not verified");
+            skip(&a, k_ids[i], "skipped INSECURELY by policy: the TD's software is not verified");
         return a.first;
     }
 

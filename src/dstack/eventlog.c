@@ -151,6 +151,7 @@ ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlo
     if (!log->ev)
         FAIL(RATLS_ERR_NO_MEMORY, "out of memory");
     size_t seen[sizeof k_singletons / sizeof k_singletons[0]] = {0};
+    int system_ready = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(arr, i);
         ratls_event *e = &log->ev[i];
@@ -194,9 +195,18 @@ ratls_status ratls_eventlog_parse(const uint8_t *json, size_t len, ratls_eventlo
             if (diglen && memcmp(logged, e->digest, 48) != 0)
                 FAIL(RATLS_ERR_EVENT_DIGEST,
                      "event %zu (\"%s\"): logged digest is not the digest of its name and payload", i, name);
-            for (size_t k = 0; k < sizeof k_singletons / sizeof k_singletons[0]; k++)
-                if (strcmp(name, k_singletons[k]) == 0 && seen[k]++)
+            for (size_t k = 0; k < sizeof k_singletons / sizeof k_singletons[0]; k++) {
+                if (strcmp(name, k_singletons[k]) != 0)
+                    continue;
+                if (seen[k]++)
                     FAIL(RATLS_ERR_EVENT_DUPLICATE, "event %zu: a second \"%s\" event", i, name);
+                /* dstack reads its system events only before system-ready; after
+                 * it, the application could log one that the image never did */
+                if (system_ready)
+                    FAIL(RATLS_ERR_EVENT_PLACEMENT, "event %zu: \"%s\" logged after system-ready", i, name);
+            }
+            if (strcmp(name, "system-ready") == 0)
+                system_ready = 1;
         } else {
             if (diglen == 0)
                 FAIL(RATLS_ERR_EVENTLOG_FORMAT, "event %zu: a boot event needs its digest", i);

@@ -169,6 +169,15 @@ static void test_real_triple(void **state)
     assert_int_equal(verify_real(&x, pol, "1234", &r), RATLS_ERR_CERT_BINDING);
     expect_outcomes(r, "ppfffff");
     ratls_result_free(r);
+    /* ... also the skips an insecure switch asks for */
+    json_object_set_new(pol, "insecure", json_pack("{s:b}", "skip_runtime_verification", 1));
+    assert_int_equal(verify_real(&x, pol, "1234", &r), RATLS_ERR_CERT_BINDING);
+    expect_outcomes(r, "ppfffff");
+    ratls_result_free(r);
+    json_object_del(pol, "require_all_checks");
+    assert_int_equal(verify_real(&x, pol, "1234", &r), RATLS_ERR_CERT_BINDING);
+    expect_outcomes(r, "ppfssss");
+    ratls_result_free(r);
     json_decref(pol);
     free_real(&x);
 }

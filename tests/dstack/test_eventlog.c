@@ -167,6 +167,14 @@ static void test_tampering(void **state)
     assert_int_equal(parse_events(ev, &log), RATLS_ERR_EVENT_DUPLICATE);
     json_decref(ev);
 
+    /* a system event logged after system-ready (by the application) */
+    ev = json_deep_copy(orig);
+    json_t *kp = json_deep_copy(json_array_get(ev, find_event(ev, "key-provider")));
+    json_array_remove(ev, find_event(ev, "key-provider"));
+    json_array_append_new(ev, kp);
+    assert_int_equal(parse_events(ev, &log), RATLS_ERR_EVENT_PLACEMENT);
+    json_decref(ev);
+
     /* two runtime events swapped: parses, but RTMR3 differs */
     ev = json_deep_copy(orig);
     size_t a = find_event(ev, "app-id"), c = find_event(ev, "compose-hash");
