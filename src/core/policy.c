@@ -164,24 +164,25 @@ ratls_status ratls_policy_expect_bootchain(ratls_policy *p, const char *mrtd_hex
     return RATLS_OK;
 }
 
-ratls_status ratls_policy_expect_os_image_hash(ratls_policy *p, const char *hex)
+/* An expected 32-byte hash: set only when the whole hex string is valid. */
+static ratls_status expect_hash(const char *hex, uint8_t dst[32], int *has)
 {
     uint8_t h[32];
-    if (!p || hex_arg(hex, h, 32))
+    if (hex_arg(hex, h, 32))
         return RATLS_ERR_INVALID_ARGUMENT;
-    memcpy(p->os_image, h, 32);
-    p->has_os_image = 1;
+    memcpy(dst, h, 32);
+    *has = 1;
     return RATLS_OK;
+}
+
+ratls_status ratls_policy_expect_os_image_hash(ratls_policy *p, const char *hex)
+{
+    return p ? expect_hash(hex, p->os_image, &p->has_os_image) : RATLS_ERR_INVALID_ARGUMENT;
 }
 
 ratls_status ratls_policy_expect_compose_hash(ratls_policy *p, const char *hex)
 {
-    uint8_t h[32];
-    if (!p || hex_arg(hex, h, 32))
-        return RATLS_ERR_INVALID_ARGUMENT;
-    memcpy(p->compose, h, 32);
-    p->has_compose = 1;
-    return RATLS_OK;
+    return p ? expect_hash(hex, p->compose, &p->has_compose) : RATLS_ERR_INVALID_ARGUMENT;
 }
 
 ratls_status ratls_policy_expect_app_compose(ratls_policy *p, const uint8_t *json, size_t len, char *err, size_t errlen)

@@ -23,6 +23,10 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now);
 /* Print a result as JSON (adds "verified_at"). */
 void cli_print_json(const ratls_result *r, int64_t now);
 void cli_print_error_json(const char *msg);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void cli_hex(const uint8_t *b, size_t n, char *out);
+/* Print a verification result (JSON or checklist) and return its exit status. */
+int cli_report(const ratls_result *res, ratls_status s, int json, const char *title, int64_t now);
 
 int cmd_quote(int argc, char **argv);
 int cmd_sim(int argc, char **argv);

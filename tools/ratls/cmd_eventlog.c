@@ -7,16 +7,6 @@
 
 #include "cli.h"
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[b[i] >> 4];
-        out[2 * i + 1] = d[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 static void usage_eventlog(void)
 {
     fprintf(stderr, "usage: ratls eventlog replay FILE [--json]\n"
@@ -109,7 +99,7 @@ int cmd_eventlog(int argc, char **argv)
         for (size_t k = 0; k < n; k++) {
             const ratls_event *e = ratls_eventlog_event(log, k);
             char d[97];
-            hex(e->digest, 16, d);
+            cli_hex(e->digest, 16, d);
             printf("  imr %u  type 0x%08x  %s…  %s", e->imr, e->type, d, e->name[0] ? e->name : "(boot event)");
             if (e->type == RATLS_EVENT_TYPE_RUNTIME && e->payload_len) {
                 int text = 1;
@@ -118,7 +108,7 @@ int cmd_eventlog(int argc, char **argv)
                 if (text && e->payload_len <= 120)
                     printf(" = %.*s", (int)e->payload_len, (const char *)e->payload);
                 else if (e->payload_len <= 48) {
-                    hex(e->payload, e->payload_len, d);
+                    cli_hex(e->payload, e->payload_len, d);
                     printf(" = %s", d);
                 } else {
                     printf(" (%zu-byte payload)", e->payload_len);
@@ -128,7 +118,7 @@ int cmd_eventlog(int argc, char **argv)
         }
         for (int r = 0; r < 4; r++) {
             char d[97];
-            hex(rtmr[r], 48, d);
+            cli_hex(rtmr[r], 48, d);
             printf("RTMR%d %s%s\n", r, d,
                    have_quote ? (match[r] ? "  matches the quote" : "  DIFFERS from the quote") : "");
         }

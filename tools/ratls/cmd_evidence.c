@@ -111,14 +111,9 @@ int cmd_evidence(int argc, char **argv)
         fprintf(stderr, "ratls: verification could not run: %s\n", ratls_status_str(s));
         goto out;
     }
-    if (json) {
-        cli_print_json(res, now);
-    } else {
-        char title[600];
-        snprintf(title, sizeof title, "ratls evidence verify %s", path);
-        cli_print_checklist(res, title, now);
-    }
-    rc = s == RATLS_OK && ratls_result_verified(res) ? EXIT_VERIFIED : EXIT_REJECTED;
+    char title[600];
+    snprintf(title, sizeof title, "ratls evidence verify %s", path);
+    rc = cli_report(res, s, json, title, now);
 out:
     free(rbuf);
     free(cbuf);

@@ -22,12 +22,6 @@ static void usage_policy(void)
         "  values from its event log: use it only on a response you already trust (trust on first use).\n");
 }
 
-static void hexs(const uint8_t *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* Values captured from a response: the quote's MRs and the log's events. */
 static int capture(const char *path, json_t *pol)
 {
@@ -53,21 +47,21 @@ static int capture(const char *path, json_t *pol)
     }
     const ratls_tdx_report *t = ratls_tdx_quote_report(q);
     char h[4][97];
-    hexs(t->mr_td, 48, h[0]);
+    cli_hex(t->mr_td, 48, h[0]);
     for (int i = 0; i < 3; i++)
-        hexs(t->rtmr[i], 48, h[i + 1]);
+        cli_hex(t->rtmr[i], 48, h[i + 1]);
     json_object_set_new(pol, "bootchain",
                         json_pack("{s:s, s:s, s:s, s:s}", "mrtd", h[0], "rtmr0", h[1], "rtmr1", h[2], "rtmr2", h[3]));
     const ratls_eventlog *log = ratls_dstack_response_eventlog(r);
     const ratls_event *e = ratls_eventlog_find(log, "compose-hash", 0);
     char x[65];
     if (e && e->payload_len == 32) {
-        hexs(e->payload, 32, x);
+        cli_hex(e->payload, 32, x);
         json_object_set_new(pol, "app_compose_hash", json_string(x));
     }
     e = ratls_eventlog_find(log, "os-image-hash", 0);
     if (e && e->payload_len == 32) {
-        hexs(e->payload, 32, x);
+        cli_hex(e->payload, 32, x);
         json_object_set_new(pol, "os_image_hash", json_string(x));
     }
     e = ratls_eventlog_find(log, "key-provider", 0);

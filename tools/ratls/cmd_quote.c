@@ -56,50 +56,40 @@ static int quote_show(int argc, char **argv)
     } else {
         const ratls_tdx_report *t = ratls_tdx_quote_report(q);
         char h[2 * 64 + 1];
-        static const char *const hx = "0123456789abcdef";
-#define HEX(field, n)                                                                                                  \
-    do {                                                                                                               \
-        for (size_t k_ = 0; k_ < (n); k_++) {                                                                          \
-            h[2 * k_] = hx[(field)[k_] >> 4];                                                                          \
-            h[2 * k_ + 1] = hx[(field)[k_] & 15];                                                                      \
-        }                                                                                                              \
-        h[2 * (n)] = 0;                                                                                                \
-    } while (0)
         printf("TDX quote v%u, %s body, %zu bytes\n", t->quote_version, t->body_type == 3 ? "TD 1.5" : "TD 1.0", len);
-        HEX(t->tee_tcb_svn, 16);
+        cli_hex(t->tee_tcb_svn, 16, h);
         printf("  TEE_TCB_SVN      %s\n", h);
-        HEX(t->mr_seam, 48);
+        cli_hex(t->mr_seam, 48, h);
         printf("  MRSEAM           %s\n", h);
-        HEX(t->mr_signer_seam, 48);
+        cli_hex(t->mr_signer_seam, 48, h);
         printf("  MRSIGNERSEAM     %s\n", h);
-        HEX(t->seam_attributes, 8);
+        cli_hex(t->seam_attributes, 8, h);
         printf("  SEAMATTRIBUTES   %s\n", h);
-        HEX(t->td_attributes, 8);
+        cli_hex(t->td_attributes, 8, h);
         printf("  TDATTRIBUTES     %s%s%s\n", h, (t->td_attributes[0] & 1) ? "  (DEBUG)" : "",
                (t->td_attributes[3] & 0x10) ? "  (SEPT_VE_DISABLE)" : "");
-        HEX(t->xfam, 8);
+        cli_hex(t->xfam, 8, h);
         printf("  XFAM             %s\n", h);
-        HEX(t->mr_td, 48);
+        cli_hex(t->mr_td, 48, h);
         printf("  MRTD             %s\n", h);
-        HEX(t->mr_config_id, 48);
+        cli_hex(t->mr_config_id, 48, h);
         printf("  MRCONFIGID       %s\n", h);
-        HEX(t->mr_owner, 48);
+        cli_hex(t->mr_owner, 48, h);
         printf("  MROWNER          %s\n", h);
-        HEX(t->mr_owner_config, 48);
+        cli_hex(t->mr_owner_config, 48, h);
         printf("  MROWNERCONFIG    %s\n", h);
         for (int i = 0; i < 4; i++) {
-            HEX(t->rtmr[i], 48);
+            cli_hex(t->rtmr[i], 48, h);
             printf("  RTMR%d            %s\n", i, h);
         }
-        HEX(t->report_data, 64);
+        cli_hex(t->report_data, 64, h);
         printf("  REPORTDATA       %s\n", h);
         if (t->body_type == 3) {
-            HEX(t->tee_tcb_svn2, 16);
+            cli_hex(t->tee_tcb_svn2, 16, h);
             printf("  TEE_TCB_SVN2     %s\n", h);
-            HEX(t->mr_service_td, 48);
+            cli_hex(t->mr_service_td, 48, h);
             printf("  MRSERVICETD      %s\n", h);
         }
-#undef HEX
         printf("(ratls quote show --json for the signature data and PCK chain)\n");
     }
     ratls_free_string(j);
@@ -222,14 +212,9 @@ static int quote_verify(int argc, char **argv)
         rc = EXIT_REJECTED;
         goto out;
     }
-    if (json) {
-        cli_print_json(res, now);
-    } else {
-        char title[600];
-        snprintf(title, sizeof title, "ratls quote verify %s", path);
-        cli_print_checklist(res, title, now);
-    }
-    rc = s == RATLS_OK && ratls_result_verified(res) ? EXIT_VERIFIED : EXIT_REJECTED;
+    char title[600];
+    snprintf(title, sizeof title, "ratls quote verify %s", path);
+    rc = cli_report(res, s, json, title, now);
 out:
     free(qbuf);
     free(cbuf);

@@ -203,3 +203,22 @@ void cli_print_error_json(const char *msg)
     free(out);
     json_decref(o);
 }
+
+void cli_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[b[i] >> 4];
+        out[2 * i + 1] = d[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+int cli_report(const ratls_result *res, ratls_status s, int json, const char *title, int64_t now)
+{
+    if (json)
+        cli_print_json(res, now);
+    else
+        cli_print_checklist(res, title, now);
+    return s == RATLS_OK && ratls_result_verified(res) ? EXIT_VERIFIED : EXIT_REJECTED;
+}
