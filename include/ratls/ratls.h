@@ -123,6 +123,13 @@ typedef enum ratls_status {
     RATLS_ERR_KEY_PROVIDER,
     RATLS_ERR_CHECK_SKIPPED,
 
+    /* collateral sources */
+    RATLS_ERR_NETWORK,
+    RATLS_ERR_TIMEOUT,
+    RATLS_ERR_HTTP_STATUS,
+    RATLS_ERR_COLLATERAL_UNAVAILABLE,
+    RATLS_ERR_COLLATERAL_MISMATCH,
+
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
 
@@ -328,6 +335,88 @@ RATLS_API RATLS_WUR ratls_status ratls_collateral_to_json(const ratls_collateral
 RATLS_API const char *ratls_collateral_fmspc(const ratls_collateral *c);
 
 /* ------------------------------------------------------------------ */
+/* Collateral sources: fetch, verify and cache Intel's collateral.      */
+/* ------------------------------------------------------------------ */
+/*
+ * A source obtains the collateral a quote needs, in this order: its
+ * in-memory cache, its on-disk cache (when a directory is set), Intel PCS v4
+ * or a PCCS (unless offline), then offline bundles added by the caller.
+ * Every item (TCB Info per FMSPC, QE Identity, PCK CRL per CA, root CA CRL)
+ * is verified on its own under the verifier's trust anchor at the
+ * verification time before it is cached or used, whatever its origin; an
+ * item is refreshed when its nextUpdate comes within the refresh margin,
+ * and while the network fails a cached item still inside its window is
+ * used. Expired items are never used unless the policy sets an INSECURE
+ * grace period.
+ *
+ * A source is thread-safe and reference-counted: attach one source to
+ * every verifier of a process (ratls_verifier_set_collateral_source) and
+ * they share one memory cache, with one upstream request in flight per
+ * item. Configure it before it is first used. The library reads no
+ * environment: the caller chooses the cache directory (the CLI uses
+ * $XDG_CACHE_HOME/ratls).
+ */
+typedef struct ratls_collateral_source ratls_collateral_source;
+
+#define RATLS_COLLATERAL_REFRESH_MARGIN_DEFAULT 3600
+#define RATLS_COLLATERAL_CACHE_MAX_DEFAULT (16u * 1024u * 1024u)
+
+/* Defaults: Intel PCS v4 at https://api.trustedservices.intel.com, no disk
+ * cache, online, connect timeout 5 s, 20 s per attempt, 1 MiB per response,
+ * 3 retries (backoff from 250 ms, Retry-After honoured up to 30 s), refresh
+ * margin 1 h, TLS certificates verified. */
+RATLS_API RATLS_WUR ratls_collateral_source *ratls_collateral_source_new(void);
+/* Drops the caller's reference; verifiers holding it keep theirs. */
+RATLS_API void ratls_collateral_source_free(ratls_collateral_source *s);
+/* Intel PCS v4 (or a service with its paths). The root CA CRL then comes from
+ * Intel's CRL distribution point unless ratls_collateral_source_set_root_ca_crl_url
+ * names another URL. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pcs_url(ratls_collateral_source *s, const char *base_url);
+/* A PCCS (Intel's caching service), http or https: the root CA CRL comes from
+ * its /sgx/certification/v4/rootcacrl. Everything fetched is verified. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pccs_url(ratls_collateral_source *s, const char *base_url);
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_root_ca_crl_url(ratls_collateral_source *s,
+                                                                           const char *url);
+/* On-disk cache directory (created 0700 when needed), or NULL for none.
+ * Files are written atomically, re-verified when read, and ignored (then
+ * replaced) when corrupt; the oldest go when the directory exceeds its budget. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_cache_dir(ratls_collateral_source *s, const char *dir);
+RATLS_API void ratls_collateral_source_set_cache_max_bytes(ratls_collateral_source *s, uint64_t max_bytes);
+/* Never touch the network: caches and offline bundles only. */
+RATLS_API void ratls_collateral_source_set_offline(ratls_collateral_source *s, int offline);
+/* Milliseconds; values <= 0 keep the current setting. The total is per attempt. */
+RATLS_API void ratls_collateral_source_set_timeouts(ratls_collateral_source *s, long connect_ms, long total_ms);
+/* Largest response body accepted (at least 1024 bytes). */
+RATLS_API void ratls_collateral_source_set_max_response(ratls_collateral_source *s, size_t bytes);
+/* Retries after a 5xx, a 429 or a dropped connection (at most 10), the first
+ * backoff (doubling each time), and the longest wait accepted: a Retry-After
+ * beyond it fails at once. */
+RATLS_API void ratls_collateral_source_set_retries(ratls_collateral_source *s, unsigned retries, long backoff_ms,
+                                                   long max_wait_ms);
+/* Refresh an item this many seconds before its nextUpdate. */
+RATLS_API void ratls_collateral_source_set_refresh_margin(ratls_collateral_source *s, int64_t seconds);
+/* Verify the service's TLS certificate (default on). A PCCS often has a
+ * self-signed one; turning this off still verifies every item fetched. */
+RATLS_API void ratls_collateral_source_set_tls_verify(ratls_collateral_source *s, int on);
+/* Progress and warnings ("fetching TCB Info for FMSPC ... from URL"). */
+RATLS_API void ratls_collateral_source_set_log(ratls_collateral_source *s, ratls_log_fn fn, void *arg);
+/* An offline bundle (takes a reference): used for its FMSPC when nothing
+ * else can be had. It is verified in full like any collateral. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_add_bundle(ratls_collateral_source *s, ratls_collateral *c);
+/* Forget the in-memory cache (the disk cache stays). */
+RATLS_API void ratls_collateral_source_clear_memory(ratls_collateral_source *s);
+
+typedef struct ratls_collateral_stats {
+    uint64_t memory_hits;       /* items served from memory */
+    uint64_t disk_hits;         /* items loaded (and re-verified) from disk */
+    uint64_t bundle_hits;       /* offline bundles used */
+    uint64_t upstream_requests; /* HTTP requests sent, retries included */
+    uint64_t upstream_failures; /* item refreshes that failed */
+    uint64_t stale_used;        /* items used while a refresh failed or ran */
+} ratls_collateral_stats;
+RATLS_API void ratls_collateral_source_stats(ratls_collateral_source *s, ratls_collateral_stats *out);
+
+/* ------------------------------------------------------------------ */
 /* Policy: deny by default.                                             */
 /* ------------------------------------------------------------------ */
 typedef struct ratls_policy ratls_policy;
@@ -368,6 +457,10 @@ RATLS_API void ratls_policy_set_flags(ratls_policy *p, unsigned flags);
  * knows of. 0 (the default) requires nothing. */
 RATLS_API void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n);
 RATLS_API unsigned ratls_policy_flags(const ratls_policy *p);
+/* INSECURE: accept collateral (TCB Info, QE Identity, CRLs) up to `seconds`
+ * past its nextUpdate. Expired collateral may hide a revocation or a TCB
+ * recovery; the result's checks say when it was used. 0 (default) = none. */
+RATLS_API void ratls_policy_set_collateral_grace_insecure(ratls_policy *p, int64_t seconds);
 
 /* What a dstack TD must measure. Unset fields are not checked: their check
  * is reported `skip`, and RATLS_POLICY_REQUIRE_ALL_CHECKS turns a skip
@@ -406,11 +499,21 @@ RATLS_API RATLS_WUR ratls_status ratls_verifier_set_tdx_root_insecure(ratls_veri
                                                                       size_t len);
 /* Drop all cached verified collateral and PCK chains. */
 RATLS_API void ratls_verifier_clear_cache(ratls_verifier *v);
+/* Fetch collateral through `s` when ratls_verify is given none. Takes a
+ * reference; NULL detaches. Share one source between verifiers. */
+RATLS_API void ratls_verifier_set_collateral_source(ratls_verifier *v, ratls_collateral_source *s);
+/* The collateral for a quote (binary) at `now` through the verifier's source,
+ * each item verified under the verifier's anchor. `pol` may be NULL; its
+ * INSECURE grace period, if any, applies. Free *out with ratls_collateral_free. */
+RATLS_API RATLS_WUR ratls_status ratls_verifier_fetch_collateral(ratls_verifier *v, const uint8_t *quote, size_t len,
+                                                                 const ratls_policy *pol, int64_t now,
+                                                                 ratls_collateral **out, char *err, size_t errlen);
 
 typedef struct ratls_result ratls_result;
 
 /*
- * Verify `ev` with `coll` at time `now` and appraise it under `pol`.
+ * Verify `ev` with `coll` at time `now` and appraise it under `pol`. With
+ * `coll` NULL, the collateral comes from the verifier's collateral source.
  * Returns RATLS_OK only if everything verified and the policy accepted it.
  * Otherwise returns the first failing check's status. *result_out (if not
  * NULL) always receives a result (free it), even on failure, unless memory

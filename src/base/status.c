@@ -73,6 +73,13 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_COMPOSE_HASH] = {"compose_hash", "the app compose differs from the expected one"},
     [RATLS_ERR_KEY_PROVIDER] = {"key_provider", "the key provider differs from the expected one"},
     [RATLS_ERR_CHECK_SKIPPED] = {"check_skipped", "a check was skipped but the policy requires every check"},
+    [RATLS_ERR_NETWORK] = {"network", "the collateral service could not be reached or the transfer failed"},
+    [RATLS_ERR_TIMEOUT] = {"timeout", "the collateral service did not answer in time"},
+    [RATLS_ERR_HTTP_STATUS] = {"http_status", "the collateral service answered with an error status"},
+    [RATLS_ERR_COLLATERAL_UNAVAILABLE] = {"collateral_unavailable",
+                                          "no valid collateral could be obtained (network, caches and bundles)"},
+    [RATLS_ERR_COLLATERAL_MISMATCH] = {"collateral_mismatch",
+                                       "the service returned collateral for another platform or CA"},
 };
 
 const char *ratls_status_name(ratls_status s)

@@ -35,6 +35,7 @@ struct ratls_policy {
     size_t nallow;
     int restrict_adv;
     uint32_t min_eval_num;
+    int64_t coll_grace; /* INSECURE: seconds past nextUpdate still accepted */
     /* dstack expectations */
     int has_bootchain;
     uint8_t mrtd[48], rtmr[3][48];
@@ -79,6 +80,7 @@ struct ratls_verifier {
     uint64_t anchor_gen; /* bumped whenever the trust anchor changes */
     ratls_log_fn log;
     void *log_arg;
+    ratls_collateral_source *source;
     coll_cache_entry coll[COLL_CACHE_SIZE];
     pck_cache_entry pck[PCK_CACHE_SIZE];
     uint64_t tick;
@@ -107,5 +109,33 @@ const char *policy_advisory_rejected(const ratls_policy *p, const char *id);
 /* The TDX pipeline: verify (DCAP) and appraise (policy). */
 ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls_collateral *c, const ratls_policy *p,
                         int64_t now, ratls_result *r);
+
+/* One collateral item, verified on its own before a source caches it:
+ * its issuer chain to the anchor (the pinned Intel root, or `test_root`),
+ * its signature, and its window at `now` (an overrun of at most `grace`
+ * seconds past nextUpdate is tolerated: an INSECURE policy switch). The
+ * root CA CRL is checked against the last certificate of `chain_pem`
+ * (any issuer chain of the same collateral). Cross-item checks (a signer
+ * revoked by the root CRL, the PCK CA of the quote) are the verifier's. */
+typedef enum tdx_item_kind { TDX_ITEM_TCB_INFO, TDX_ITEM_QE_IDENTITY, TDX_ITEM_PCK_CRL, TDX_ITEM_ROOT_CRL } tdx_item_kind;
+
+typedef struct tdx_item_info {
+    tdx_item_kind kind;
+    int64_t issued, next_update; /* issueDate/thisUpdate and nextUpdate */
+    int64_t from, to;            /* the window at which every part is valid */
+    int64_t eval;                /* tcbEvaluationDataNumber (JSON items) */
+    uint8_t fmspc[6];            /* TCB Info */
+    int ca;                      /* PCK CRL: 1 platform, 2 processor */
+} tdx_item_info;
+
+ratls_status tdx_item_verify(const rcert *test_root, tdx_item_kind kind, const uint8_t *body, size_t len,
+                             const char *chain_pem, int64_t now, int64_t grace, tdx_item_info *info, char *err,
+                             size_t errlen);
+/* FMSPC and PCK CA kind (1 platform, 2 processor) read from the quote's PCK
+ * chain, unverified: the key under which collateral is looked up. */
+ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int *ca, char *err, size_t errlen);
+void tdx_skip_rest(ratls_result *r, const char *why);
+ratls_status tdx_anchor_check(const rcert *test_root, const rcert *cand, int64_t now, const char *what, char *err,
+                              size_t errlen);
 
 #endif

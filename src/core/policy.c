@@ -130,6 +130,12 @@ void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n)
         p->min_eval_num = n;
 }
 
+void ratls_policy_set_collateral_grace_insecure(ratls_policy *p, int64_t seconds)
+{
+    if (p)
+        p->coll_grace = seconds > 0 ? seconds : 0;
+}
+
 int policy_status_accepted(const ratls_policy *p, tcb_status s) { return (p->status_mask >> s) & 1u; }
 
 const char *policy_advisory_rejected(const ratls_policy *p, const char *id)
@@ -378,8 +384,17 @@ ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_polic
         static const unsigned iflag[] = {RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE,
                                          RATLS_POLICY_ALLOW_SEPT_VE_ENABLED_INSECURE, RATLS_POLICY_ALLOW_MRSERVICETD,
                                          RATLS_POLICY_SKIP_RUNTIME_VERIFICATION_INSECURE};
-        if (!json_is_object(ins) || only_keys(ins, ik, 4, &bad))
+        static const char *const ik_all[] = {"allow_debug_td", "allow_sept_ve_disabled", "allow_mrservicetd",
+                                             "skip_runtime_verification", "collateral_grace_seconds"};
+        if (!json_is_object(ins) || only_keys(ins, ik_all, 5, &bad))
             PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: insecure has an unknown key%s", "");
+        int64_t grace;
+        if (json_object_get(ins, "collateral_grace_seconds")) {
+            if (jget_int(ins, "collateral_grace_seconds", 0, INT32_MAX, &grace))
+                PFAIL(RATLS_ERR_INVALID_ARGUMENT,
+                      "policy: insecure.collateral_grace_seconds must be a non-negative integer%s", "");
+            ratls_policy_set_collateral_grace_insecure(p, grace);
+        }
         for (int i = 0; i < 4; i++) {
             int b = 0;
             if (get_bool(ins, ik[i], &b))

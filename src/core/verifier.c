@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tdx/pem_chain.h"
+#include "collateral/source.h"
 #include "core/core.h"
+#include "tdx/pem_chain.h"
 
 ratls_verifier *ratls_verifier_new(void)
 {
@@ -39,8 +40,64 @@ void ratls_verifier_free(ratls_verifier *v)
         return;
     clear_locked(v);
     rcert_free(v->test_root);
+    ratls_collateral_source_free(v->source);
     pthread_mutex_destroy(&v->mu);
     free(v);
+}
+
+void ratls_verifier_set_collateral_source(ratls_verifier *v, ratls_collateral_source *s)
+{
+    if (!v)
+        return;
+    if (s)
+        source_ref(s);
+    pthread_mutex_lock(&v->mu);
+    ratls_collateral_source *old = v->source;
+    v->source = s;
+    pthread_mutex_unlock(&v->mu);
+    ratls_collateral_source_free(old);
+}
+
+/* The collateral for a parsed quote through the verifier's source. */
+static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const ratls_policy *pol, int64_t now,
+                              ratls_collateral **out, char *err, size_t errlen)
+{
+    uint8_t fmspc[6];
+    int ca = 0;
+    ratls_status s = tdx_quote_platform(q, fmspc, &ca, err, errlen);
+    if (s)
+        return s;
+    pthread_mutex_lock(&v->mu);
+    ratls_collateral_source *src = v->source;
+    if (src)
+        source_ref(src);
+    pthread_mutex_unlock(&v->mu);
+    if (!src)
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_UNAVAILABLE,
+                       "no collateral was given and the verifier has no collateral source");
+    rcert *tr = NULL;
+    uint64_t gen;
+    if ((s = verifier_anchor(v, &tr, &gen)) == RATLS_OK)
+        s = source_get_tdx(src, tr, fmspc, ca, now, pol ? pol->coll_grace : 0, out, err, errlen);
+    rcert_free(tr);
+    ratls_collateral_source_free(src);
+    return s;
+}
+
+ratls_status ratls_verifier_fetch_collateral(ratls_verifier *v, const uint8_t *quote, size_t len,
+                                             const ratls_policy *pol, int64_t now, ratls_collateral **out, char *err,
+                                             size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!v || !quote || !out)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    ratls_tdx_quote *q = NULL;
+    ratls_status s = ratls_tdx_quote_parse(quote, len, &q, err, errlen);
+    if (s == RATLS_OK)
+        s = fetch_for(v, q, pol, now, out, err, errlen);
+    ratls_tdx_quote_free(q);
+    return s;
 }
 
 void ratls_verifier_set_log(ratls_verifier *v, ratls_log_fn fn, void *arg)
@@ -235,11 +292,23 @@ ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const rat
             snprintf(extra, sizeof extra, " (%zu trailing bytes ignored)", trailing);
         result_check_add(r, "tdx.quote.format", RATLS_CHECK_PASS, "TDX quote v%u, %s body, ECDSA-P256, %zu bytes%s",
                          q->version, q->body_type == 3 ? "TD 1.5" : "TD 1.0", q->raw_len, extra);
-        if (!coll) {
+        if (coll) {
+            s = tdx_verify(v, q, coll, pol, now, r);
+        } else if (!v->source) {
             s = result_fail(r, RATLS_ERR_INVALID_ARGUMENT, "tdx.collateral.root_ca_crl",
                             "no collateral was given: DCAP verification needs Intel's TCB Info, QE Identity and CRLs");
+            tdx_skip_rest(r, "not evaluated: no collateral");
         } else {
-            s = tdx_verify(v, q, coll, pol, now, r);
+            ratls_collateral *fetched = NULL;
+            if ((s = fetch_for(v, q, pol, now, &fetched, err, sizeof err))) {
+                result_fail(r, s, "tdx.collateral.source", "%s", err);
+                tdx_skip_rest(r, "not evaluated: no collateral");
+            } else {
+                result_check_add(r, "tdx.collateral.source", RATLS_CHECK_PASS,
+                                 "collateral for FMSPC %s obtained from the collateral source", fetched->fmspc_hex);
+                s = tdx_verify(v, q, fetched, pol, now, r);
+            }
+            ratls_collateral_free(fetched);
         }
         /* dstack checks: whenever there is something to check or expected; never
          * silently dropped because the evidence lacks the part they need */

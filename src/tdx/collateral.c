@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,9 +62,11 @@ static void qe_identity_free(qe_identity *qi)
     free(qi->levels);
 }
 
+void collateral_ref(ratls_collateral *c) { atomic_fetch_add(&c->refs, 1); }
+
 void ratls_collateral_free(ratls_collateral *c)
 {
-    if (!c)
+    if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
         return;
     free(c->s_pck_crl_issuer_chain);
     free(c->s_root_ca_crl);
@@ -483,6 +486,7 @@ ratls_status ratls_collateral_from_json(const uint8_t *buf, size_t len, ratls_co
     ratls_status s = RATLS_ERR_NO_MEMORY;
     if (!c)
         goto fail;
+    atomic_init(&c->refs, 1);
     if ((s = take_str(o, "pck_crl_issuer_chain", &c->s_pck_crl_issuer_chain, NULL, 0, err, errlen)) ||
         (s = take_str(o, "root_ca_crl", &c->s_root_ca_crl, NULL, 0, err, errlen)) ||
         (s = take_str(o, "pck_crl", &c->s_pck_crl, NULL, 0, err, errlen)) ||
@@ -551,6 +555,7 @@ ratls_status ratls_collateral_from_pcs(const ratls_collateral_parts *p, ratls_co
     ratls_collateral *c = calloc(1, sizeof *c);
     if (!c)
         return RATLS_ERR_NO_MEMORY;
+    atomic_init(&c->refs, 1);
     ratls_status s = RATLS_ERR_NO_MEMORY;
     c->s_pck_crl_issuer_chain = strdup(p->pck_crl_issuer_chain);
     c->s_tcb_info_issuer_chain = strdup(p->tcb_info_issuer_chain);
@@ -593,3 +598,99 @@ ratls_status ratls_collateral_to_json(const ratls_collateral *c, char **json_out
 }
 
 const char *ratls_collateral_fmspc(const ratls_collateral *c) { return c ? c->fmspc_hex : NULL; }
+
+void signed_item_clear(signed_item *it)
+{
+    free(it->text);
+    memset(it, 0, sizeof *it);
+}
+
+ratls_status collateral_parse_signed_item(int is_tcb, const char *body, size_t len, signed_item *out, char *err,
+                                          size_t errlen)
+{
+    const char *what = is_tcb ? "TCB Info" : "QE Identity";
+    char *sig = NULL;
+    memset(out, 0, sizeof *out);
+    ratls_status s =
+        split_signed_body(body, len, is_tcb ? "tcbInfo" : "enclaveIdentity", &out->text, &sig, what, err, errlen);
+    if (!s)
+        s = sig_hex(sig, out->sig, is_tcb ? "TCB Info signature" : "QE Identity signature", err, errlen);
+    free(sig);
+    if (!s && is_tcb) {
+        tcb_info ti;
+        memset(&ti, 0, sizeof ti);
+        if (!(s = parse_tcb_info(out->text, strlen(out->text), &ti, err, errlen))) {
+            out->issue = ti.issue_date;
+            out->next = ti.next_update;
+            out->eval = ti.eval_num;
+            memcpy(out->fmspc, ti.fmspc, 6);
+        }
+        tcb_info_free(&ti);
+    } else if (!s) {
+        qe_identity qi;
+        memset(&qi, 0, sizeof qi);
+        if (!(s = parse_qe_identity(out->text, strlen(out->text), &qi, err, errlen))) {
+            out->issue = qi.issue_date;
+            out->next = qi.next_update;
+            out->eval = qi.eval_num;
+        }
+        qe_identity_free(&qi);
+    }
+    if (s)
+        signed_item_clear(out);
+    return s;
+}
+
+static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* A CRL as a service returns it: DER (Intel PCS with encoding=der), hex of
+ * the DER (a PCCS), or one PEM "X509 CRL" block (PCS without encoding). */
+ratls_status collateral_crl_to_der(const uint8_t *body, size_t len, uint8_t **der, size_t *der_len, const char *what,
+                                   char *err, size_t errlen)
+{
+    static const char begin[] = "-----BEGIN X509 CRL-----", end[] = "-----END X509 CRL-----";
+    *der = NULL;
+    *der_len = 0;
+    if (len > COLLATERAL_MAX_CRL)
+        return set_err(err, errlen, RATLS_ERR_TOO_LARGE, "%s of %zu bytes exceeds the limit", what, len);
+    if (len > 0 && body[0] == 0x30) { /* DER SEQUENCE */
+        if (!(*der = malloc(len)))
+            return RATLS_ERR_NO_MEMORY;
+        memcpy(*der, body, len);
+        *der_len = len;
+        return RATLS_OK;
+    }
+    size_t a = 0, b = len;
+    while (a < b && is_space(body[a]))
+        a++;
+    while (b > a && is_space(body[b - 1]))
+        b--;
+    if (b - a > sizeof begin + sizeof end && memcmp(body + a, begin, sizeof begin - 1) == 0 &&
+        memcmp(body + b - (sizeof end - 1), end, sizeof end - 1) == 0) {
+        /* base64 lines between the markers, whitespace dropped */
+        size_t from = a + sizeof begin - 1, to = b - (sizeof end - 1), n = 0;
+        char *t = malloc(to - from + 1);
+        if (!t)
+            return RATLS_ERR_NO_MEMORY;
+        for (size_t i = from; i < to; i++)
+            if (!is_space(body[i]))
+                t[n++] = (char)body[i];
+        uint8_t *d = malloc(n / 4 * 3 + 3);
+        size_t dl = 0;
+        int bad = !d || n % 4 != 0 || b64_decode(t, n, d, &dl) != 0 || dl == 0;
+        free(t);
+        if (bad) {
+            free(d);
+            return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "%s: the PEM block is not valid base64", what);
+        }
+        *der = d;
+        *der_len = dl;
+        return RATLS_OK;
+    }
+    if (b > a && hex_decode_alloc((const char *)body + a, b - a, COLLATERAL_MAX_CRL, der, der_len) == 0 &&
+        *der_len > 0)
+        return RATLS_OK;
+    free(*der);
+    *der = NULL;
+    return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "%s is neither DER, hex-encoded DER nor a PEM X509 CRL", what);
+}

@@ -3,12 +3,14 @@
 #ifndef RATLS_TDX_COLLATERAL_H
 #define RATLS_TDX_COLLATERAL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "ratls/ratls.h"
 #include "tdx/pem_chain.h"
 
 #define COLLATERAL_MAX_JSON (1024u * 1024u)
+#define COLLATERAL_MAX_CRL (2u * 1024u * 1024u)
 #define TCB_MAX_LEVELS 256
 #define TCB_MAX_MODULES 32
 #define TCB_MAX_ADVISORIES 512
@@ -90,6 +92,7 @@ typedef struct qe_identity {
 } qe_identity;
 
 struct ratls_collateral {
+    atomic_int refs; /* shared read-only by caches and verifications */
     /* the texts as given (kept for serialization) */
     char *s_pck_crl_issuer_chain, *s_root_ca_crl, *s_pck_crl, *s_tcb_info_issuer_chain, *s_tcb_info,
         *s_tcb_info_signature, *s_qe_identity_issuer_chain, *s_qe_identity, *s_qe_identity_signature,
@@ -102,5 +105,23 @@ struct ratls_collateral {
     uint8_t digest[32]; /* SHA-256 over every field: the cache key */
     char fmspc_hex[13];
 };
+
+/* Take one more reference; ratls_collateral_free drops one. */
+void collateral_ref(ratls_collateral *c);
+
+/* One signed JSON item as a PCS serves it, parsed but not verified. */
+typedef struct signed_item {
+    char *text; /* the exact signed text of the inner value */
+    uint8_t sig[64];
+    int64_t issue, next, eval;
+    uint8_t fmspc[6]; /* TCB Info only */
+} signed_item;
+
+ratls_status collateral_parse_signed_item(int is_tcb, const char *body, size_t len, signed_item *out, char *err,
+                                          size_t errlen);
+void signed_item_clear(signed_item *it);
+/* A CRL body in DER, hex-of-DER or PEM form, as DER (malloc'd). */
+ratls_status collateral_crl_to_der(const uint8_t *body, size_t len, uint8_t **der, size_t *der_len, const char *what,
+                                   char *err, size_t errlen);
 
 #endif

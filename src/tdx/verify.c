@@ -3,6 +3,7 @@
  * then appraisal under the caller's policy. Every step records one check.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -59,30 +60,39 @@ static void win(vctx *x, int64_t from, int64_t to)
 
 static void win_cert(vctx *x, const rcert *c) { win(x, c->not_before, c->not_after); }
 
-/* Is `cand` the trust anchor? Checked once per run, then matched by DER. */
-static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
+/* Is `cand` the trust anchor (the pinned Intel root, or the configured
+ * INSECURE test root), a valid self-signed CA at `now`? */
+ratls_status tdx_anchor_check(const rcert *test_root, const rcert *cand, int64_t now, const char *what, char *err,
+                              size_t errlen)
 {
-    if (x->root && rcert_same(cand, x->root))
-        return RATLS_OK;
     int trusted;
-    const rcert *tr = x->test_root;
+    const rcert *tr = test_root;
     if (tr)
         trusted = memcmp(cand->point, tr->point, 65) == 0 && cand->subject_len == tr->subject_len &&
                   memcmp(cand->subject, tr->subject, tr->subject_len) == 0;
     else
         trusted = intel_root_matches(cand);
     if (!trusted)
-        return set_err(x->err, sizeof x->err, RATLS_ERR_UNTRUSTED_ROOT, "%s ends at \"%s\", which is not the %s", what,
-                       cand->cn, tr ? "configured test root" : "pinned Intel SGX Root CA (its key or name differs)");
+        return set_err(err, errlen, RATLS_ERR_UNTRUSTED_ROOT, "%s ends at \"%s\", which is not the %s", what, cand->cn,
+                       tr ? "configured test root" : "pinned Intel SGX Root CA (its key or name differs)");
     char sub[400];
     /* The pinned certificate itself (or the configured test root, checked
      * when it was set) needs no second look at its self-signature. */
     int known = tr ? rcert_same(cand, tr) : intel_root_is_pinned_der(cand);
     ratls_status s = known ? RATLS_OK : rcert_verify_issued(cand, cand, sub, sizeof sub);
     if (s)
-        return set_err(x->err, sizeof x->err, RATLS_ERR_CERT_CHAIN,
-                       "%s: root certificate is not a valid self-signed CA (%s)", what, sub);
-    if ((s = rcert_check_time(cand, x->now, "the root CA certificate", x->err, sizeof x->err)))
+        return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s: root certificate is not a valid self-signed CA (%s)",
+                       what, sub);
+    return rcert_check_time(cand, now, "the root CA certificate", err, errlen);
+}
+
+/* The anchor, checked once per run, then matched by DER. */
+static ratls_status check_root(vctx *x, const rcert *cand, const char *what)
+{
+    if (x->root && rcert_same(cand, x->root))
+        return RATLS_OK;
+    ratls_status s = tdx_anchor_check(x->test_root, cand, x->now, what, x->err, sizeof x->err);
+    if (s)
         return s;
     if (!x->root)
         x->root = cand;
@@ -150,15 +160,32 @@ static ratls_status check_signed_json(vctx *x, const char *id, const char *name,
                 name, t);
         return fail(x, RATLS_ERR_COLLATERAL_NOT_YET_VALID, id);
     }
-    if (x->now > next) {
-        format_iso8601_utc(next, t);
+    format_iso8601_utc(next, t);
+    if (x->now > next && x->now - next > x->p->coll_grace) {
         set_err(x->err, sizeof x->err, RATLS_ERR_COLLATERAL_EXPIRED, "%s expired at its nextUpdate %s", name, t);
         return fail(x, RATLS_ERR_COLLATERAL_EXPIRED, id);
     }
     win(x, issue, next);
-    format_iso8601_utc(next, t);
-    result_check_add(x->r, id, RATLS_CHECK_PASS, "%s signed by Intel SGX TCB Signing, valid until %s", name, t);
+    if (x->now > next)
+        result_check_add(x->r, id, RATLS_CHECK_PASS,
+                         "%s signed by Intel SGX TCB Signing; EXPIRED at %s, accepted only under the policy's "
+                         "INSECURE grace period",
+                         name, t);
+    else
+        result_check_add(x->r, id, RATLS_CHECK_PASS, "%s signed by Intel SGX TCB Signing, valid until %s", name, t);
     return RATLS_OK;
+}
+
+/* The time at which a CRL's window is checked: `now`, or its nextUpdate
+ * when the policy's INSECURE grace period covers the overrun. */
+static int64_t crl_time(const vctx *x, const rcrl *crl)
+{
+    return x->now > crl->next_update && x->now - crl->next_update <= x->p->coll_grace ? crl->next_update : x->now;
+}
+
+static const char *crl_note(const vctx *x, const rcrl *crl)
+{
+    return x->now > crl->next_update ? " (EXPIRED; accepted only under the policy's INSECURE grace period)" : "";
 }
 
 static ratls_status verify_collateral(vctx *x)
@@ -175,13 +202,14 @@ static ratls_status verify_collateral(vctx *x)
     const rcert *root = c->tcb_chain.c[c->tcb_chain.n - 1];
     if ((s = check_root(x, root, "TCB Info issuer chain")))
         return fail(x, s, id);
-    if ((s = rcrl_check(c->root_crl, x->root, x->now, "root CA CRL", x->err, sizeof x->err)))
+    if ((s = rcrl_check(c->root_crl, x->root, crl_time(x, c->root_crl), "root CA CRL", x->err, sizeof x->err)))
         return fail(x, s, id);
     tu = c->root_crl->this_update;
     nu = c->root_crl->next_update;
     win(x, tu, nu);
     format_iso8601_utc(nu, t);
-    result_check_add(x->r, id, RATLS_CHECK_PASS, "root CA CRL signed by the root, valid until %s", t);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "root CA CRL signed by the root, valid until %s%s", t,
+                     crl_note(x, c->root_crl));
 
     if ((s = check_signed_json(x, "tdx.collateral.tcb_info", "TCB Info", &c->tcb_chain, c->s_tcb_info, c->tcb_sig,
                                c->ti.issue_date, c->ti.next_update, RATLS_ERR_TCB_INFO_SIGNATURE)))
@@ -204,11 +232,12 @@ static ratls_status verify_collateral(vctx *x)
     }
     if ((s = check_issued(x, ca, c->pck_crl_chain.c[1], c->root_crl, "PCK CRL issuer certificate")))
         return fail(x, s, id);
-    if ((s = rcrl_check(c->pck_crl, ca, x->now, "PCK CRL", x->err, sizeof x->err)))
+    if ((s = rcrl_check(c->pck_crl, ca, crl_time(x, c->pck_crl), "PCK CRL", x->err, sizeof x->err)))
         return fail(x, s, id);
     win(x, c->pck_crl->this_update, c->pck_crl->next_update);
     format_iso8601_utc(c->pck_crl->next_update, t);
-    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK CRL signed by \"%s\", valid until %s", ca->cn, t);
+    result_check_add(x->r, id, RATLS_CHECK_PASS, "PCK CRL signed by \"%s\", valid until %s%s", ca->cn, t,
+                     crl_note(x, c->pck_crl));
     return RATLS_OK;
 }
 
@@ -303,7 +332,7 @@ out:
     return s;
 }
 
-static void skip_rest(ratls_result *r, const char *why)
+void tdx_skip_rest(ratls_result *r, const char *why)
 {
     for (size_t i = 0; i < sizeof k_checks / sizeof k_checks[0]; i++)
         if (ratls_result_find_check(r, k_checks[i], NULL, NULL) < 0)
@@ -556,8 +585,164 @@ done:
         r->coll_valid_from = x.from;
         r->coll_expiry = x.to;
     }
-    skip_rest(r, "not evaluated: an earlier check failed");
+    tdx_skip_rest(r, "not evaluated: an earlier check failed");
     ec_pub_free(att);
     rcert_free(test_root);
+    return s;
+}
+
+/* ---- one collateral item on its own (before a source caches it) ---- */
+
+/* Signer certificate `signer` issued by the anchor `root`, both valid at `now`. */
+static ratls_status item_chain(const rcert *test_root, const rchain *ch, const char *cn, int64_t now, const char *what,
+                               int64_t *from, int64_t *to, char *err, size_t errlen)
+{
+    char sub[400];
+    if (ch->n != 2)
+        return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s issuer chain has %zu certificates (expected 2)", what,
+                       ch->n);
+    const rcert *signer = ch->c[0], *root = ch->c[1];
+    ratls_status s = tdx_anchor_check(test_root, root, now, what, err, errlen);
+    if (s)
+        return s;
+    if (!rcert_cn_contains(signer, cn))
+        return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s is signed by \"%s\", not by an Intel %s certificate",
+                       what, signer->cn, cn);
+    if ((s = rcert_verify_issued(signer, root, sub, sizeof sub)))
+        return set_err(err, errlen, s, "%s signing certificate: %s", what, sub);
+    if ((s = rcert_check_time(signer, now, "its signing certificate", sub, sizeof sub)))
+        return set_err(err, errlen, s, "%s: %s", what, sub);
+    *from = signer->not_before > root->not_before ? signer->not_before : root->not_before;
+    *to = signer->not_after < root->not_after ? signer->not_after : root->not_after;
+    return RATLS_OK;
+}
+
+static ratls_status item_window(int64_t issue, int64_t next, int64_t now, int64_t grace, const char *what,
+                                tdx_item_info *info, char *err, size_t errlen)
+{
+    char t[32];
+    if (now < issue) {
+        format_iso8601_utc(issue, t);
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_NOT_YET_VALID, "%s is not valid before %s", what, t);
+    }
+    if (now > next && now - next > grace) {
+        format_iso8601_utc(next, t);
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_EXPIRED, "%s expired at its nextUpdate %s", what, t);
+    }
+    info->issued = issue;
+    info->next_update = next;
+    if (issue > info->from)
+        info->from = issue;
+    if (next < info->to)
+        info->to = next;
+    return RATLS_OK;
+}
+
+ratls_status tdx_item_verify(const rcert *test_root, tdx_item_kind kind, const uint8_t *body, size_t len,
+                             const char *chain_pem, int64_t now, int64_t grace, tdx_item_info *info, char *err,
+                             size_t errlen)
+{
+    static const char *const names[] = {"TCB Info", "QE Identity", "PCK CRL", "root CA CRL"};
+    const char *what = names[kind];
+    char sub[400];
+    rchain ch = {{0}, 0};
+    rcrl *crl = NULL;
+    signed_item si;
+    uint8_t *der = NULL;
+    size_t dl = 0;
+    ratls_status s;
+    memset(info, 0, sizeof *info);
+    memset(&si, 0, sizeof si);
+    info->kind = kind;
+    info->from = INT64_MIN;
+    info->to = INT64_MAX;
+    if (!chain_pem || !chain_pem[0])
+        return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s came without its issuer chain", what);
+    if ((s = pem_chain_parse((const uint8_t *)chain_pem, strlen(chain_pem), 4, &ch, sub, sizeof sub)))
+        return set_err(err, errlen, s, "%s issuer chain: %s", what, sub);
+    if (kind == TDX_ITEM_TCB_INFO || kind == TDX_ITEM_QE_IDENTITY) {
+        if ((s = collateral_parse_signed_item(kind == TDX_ITEM_TCB_INFO, (const char *)body, len, &si, err, errlen)))
+            goto out;
+        if ((s = item_chain(test_root, &ch, "SGX TCB Signing", now, what, &info->from, &info->to, err, errlen)))
+            goto out;
+        if (!ecdsa_verify_raw(ch.c[0]->key, (const uint8_t *)si.text, strlen(si.text), si.sig)) {
+            s = set_err(err, errlen,
+                        kind == TDX_ITEM_TCB_INFO ? RATLS_ERR_TCB_INFO_SIGNATURE : RATLS_ERR_QE_IDENTITY_SIGNATURE,
+                        "%s signature does not verify over its exact text", what);
+            goto out;
+        }
+        if ((s = item_window(si.issue, si.next, now, grace, what, info, err, errlen)))
+            goto out;
+        info->eval = si.eval;
+        memcpy(info->fmspc, si.fmspc, 6);
+        goto out;
+    }
+    if ((s = collateral_crl_to_der(body, len, &der, &dl, what, err, errlen)))
+        goto out;
+    if ((s = rcrl_parse(der, dl, &crl, sub, sizeof sub))) {
+        s = set_err(err, errlen, s, "%s: %s", what, sub);
+        goto out;
+    }
+    const rcert *issuer;
+    if (kind == TDX_ITEM_PCK_CRL) {
+        if ((s = item_chain(test_root, &ch, "CA", now, what, &info->from, &info->to, err, errlen)))
+            goto out;
+        issuer = ch.c[0];
+        int platform = rcert_cn_contains(issuer, "Platform CA"), processor = rcert_cn_contains(issuer, "Processor CA");
+        if (platform == processor) {
+            s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s issuer \"%s\" is neither a Platform nor a Processor CA",
+                        what, issuer->cn);
+            goto out;
+        }
+        info->ca = platform ? 1 : 2;
+    } else {
+        /* the root CRL is signed by the anchor: the chain given with it
+         * (any issuer chain of the same source) must end there */
+        if (ch.n < 1) {
+            s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s: no root certificate to check it against", what);
+            goto out;
+        }
+        issuer = ch.c[ch.n - 1];
+        if ((s = tdx_anchor_check(test_root, issuer, now, what, err, errlen)))
+            goto out;
+        info->from = issuer->not_before;
+        info->to = issuer->not_after;
+    }
+    int64_t at = now > crl->next_update && now - crl->next_update <= grace ? crl->next_update : now;
+    if ((s = rcrl_check(crl, issuer, at, what, err, errlen)))
+        goto out;
+    s = item_window(crl->this_update, crl->next_update, now, grace, what, info, err, errlen);
+out:
+    signed_item_clear(&si);
+    rchain_free(&ch);
+    rcrl_free(crl);
+    free(der);
+    return s;
+}
+
+ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int *ca, char *err, size_t errlen)
+{
+    rchain chain = {{0}, 0};
+    sgx_ext ext;
+    char sub[400];
+    ratls_status s = pem_chain_parse(q->pem, q->pem_len, TDX_MAX_CERTS, &chain, sub, sizeof sub);
+    if (s)
+        return set_err(err, errlen, s, "PCK certificate chain in the quote: %s", sub);
+    if (chain.n < 2) {
+        s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the quote's PCK chain has no issuer certificate");
+    } else if (chain.c[0]->sgx_ext_count != 1) {
+        s = set_err(err, errlen, RATLS_ERR_SGX_EXTENSION, "the PCK certificate has no single SGX extension");
+    } else if ((s = sgx_ext_parse(chain.c[0]->sgx_ext, chain.c[0]->sgx_ext_len, &ext, sub, sizeof sub))) {
+        set_err(err, errlen, s, "%s", sub);
+    } else {
+        int platform = rcert_cn_contains(chain.c[1], "Platform CA"),
+            processor = rcert_cn_contains(chain.c[1], "Processor CA");
+        if (platform == processor)
+            s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "PCK issuer \"%s\" is neither a Platform nor a Processor CA",
+                        chain.c[1]->cn);
+        memcpy(fmspc, ext.fmspc, 6);
+        *ca = platform ? 1 : 2;
+    }
+    rchain_free(&chain);
     return s;
 }

@@ -28,7 +28,22 @@ void cli_hex(const uint8_t *b, size_t n, char *out);
 /* Print a verification result (JSON or checklist) and return its exit status. */
 int cli_report(const ratls_result *res, ratls_status s, int json, const char *title, int64_t now);
 
+/* Collateral-source options shared by the verifying commands. */
+typedef struct cli_source_opts {
+    const char *pccs_url, *pcs_url, *root_crl_url, *cache_dir;
+    int offline, no_disk, no_tls_verify, quiet;
+    long timeout_ms;
+} cli_source_opts;
+extern const char *const cli_source_usage;
+/* argv[i] is a source option: returns how many arguments it took (1 or 2),
+ * 0 if it is not one, -1 on a bad value (message printed). */
+int cli_source_opt(cli_source_opts *o, int argc, char **argv, int i);
+/* A source configured from the options (default cache dir from
+ * $XDG_CACHE_HOME or $HOME), progress lines on stderr unless quiet. */
+ratls_collateral_source *cli_source_new(const cli_source_opts *o);
+
 int cmd_quote(int argc, char **argv);
+int cmd_collateral(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);

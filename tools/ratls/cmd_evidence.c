@@ -9,11 +9,13 @@
 
 static void usage_evidence(void)
 {
-    fprintf(stderr, "usage: ratls evidence verify RESPONSE.json --cert CERT --nonce HEX --policy POLICY.json\n"
-                    "                             --collateral FILE [--at UNIX_SECONDS]\n"
-                    "                             [--insecure-test-root ROOT.pem] [--json]\n"
-                    "  RESPONSE.json: a dstack /tdx_quote response; CERT: the connection's certificate (PEM or DER);\n"
-                    "  HEX: the challenge sent (1..64 bytes); POLICY.json: see docs/policy.md\n");
+    fprintf(stderr,
+            "usage: ratls evidence verify RESPONSE.json --cert CERT --nonce HEX --policy POLICY.json\n"
+            "                             [--collateral FILE] [--at UNIX_SECONDS]\n"
+            "                             [--insecure-test-root ROOT.pem] [--json] [source options]\n"
+            "  RESPONSE.json: a dstack /tdx_quote response; CERT: the connection's certificate (PEM or DER);\n"
+            "  HEX: the challenge sent (1..64 bytes); POLICY.json: see docs/policy.md\n%s",
+            cli_source_usage);
 }
 
 int cmd_evidence(int argc, char **argv)
@@ -25,11 +27,18 @@ int cmd_evidence(int argc, char **argv)
     const char *path = NULL, *cert = NULL, *nonce = NULL, *policy = NULL, *coll_path = NULL, *root = NULL;
     int json = 0;
     int64_t now = (int64_t)time(NULL);
+    cli_source_opts so;
+    memset(&so, 0, sizeof so);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!a)
             break;
-        if (strcmp(a, "--json") == 0)
+        int k = cli_source_opt(&so, argc, argv, i);
+        if (k < 0)
+            return EXIT_USAGE;
+        if (k > 0)
+            i += k - 1;
+        else if (strcmp(a, "--json") == 0)
             json = 1;
         else if (strcmp(a, "--cert") == 0 && val)
             cert = argv[++i];
@@ -54,9 +63,7 @@ int cmd_evidence(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!path || !cert || !nonce || !policy || !coll_path) {
-        if (path && !coll_path)
-            fprintf(stderr, "ratls: --collateral FILE is required (fetching collateral is not built yet)\n");
+    if (!path || !cert || !nonce || !policy) {
         usage_evidence();
         return EXIT_USAGE;
     }
@@ -68,10 +75,11 @@ int cmd_evidence(int argc, char **argv)
     ratls_policy *pol = NULL;
     ratls_collateral *coll = NULL;
     ratls_result *res = NULL;
+    ratls_collateral_source *src = NULL;
     char err[512] = "";
     if (!ev || !v)
         goto out;
-    if (cli_read_file(path, 16u << 20, &rbuf, &rl) || cli_read_file(coll_path, 1u << 20, &cbuf, &cl) ||
+    if (cli_read_file(path, 16u << 20, &rbuf, &rl) || (coll_path && cli_read_file(coll_path, 1u << 20, &cbuf, &cl)) ||
         cli_read_file(policy, 1u << 20, &pbuf, &pl) || cli_read_file(cert, 1u << 18, &kbuf, &kl) ||
         (root && cli_read_file(root, 1u << 16, &tbuf, &tl)))
         goto out;
@@ -93,9 +101,14 @@ int cmd_evidence(int argc, char **argv)
         fprintf(stderr, "ratls: %s is not a root certificate\n", root);
         goto out;
     }
+    if (!coll_path) { /* fetched through the caches */
+        if (!(src = cli_source_new(&so)))
+            goto out;
+        ratls_verifier_set_collateral_source(v, src);
+    }
     rc = EXIT_REJECTED;
     ratls_status s = ratls_evidence_set_dstack_response(ev, rbuf, rl, err, sizeof err);
-    if (s == RATLS_OK)
+    if (s == RATLS_OK && coll_path)
         s = ratls_collateral_from_json(cbuf, cl, &coll, err, sizeof err);
     if (s != RATLS_OK) {
         char msg[700];
@@ -123,6 +136,7 @@ out:
     free(nb);
     ratls_result_free(res);
     ratls_collateral_free(coll);
+    ratls_collateral_source_free(src);
     ratls_policy_free(pol);
     ratls_verifier_free(v);
     ratls_evidence_free(ev);

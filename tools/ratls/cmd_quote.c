@@ -10,11 +10,12 @@ static void usage_quote(void)
 {
     fprintf(stderr,
             "usage: ratls quote show QUOTE [--json]\n"
-            "       ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2]\n"
+            "       ratls quote verify QUOTE [--collateral FILE] [--at UNIX_SECONDS] [--allow-status S1,S2]\n"
             "                          [--deny-advisory ID]... [--allow-advisory ID]...\n"
-            "                          [--min-tcb-evaluation-number N]\n"
+            "                          [--min-tcb-evaluation-number N] [--collateral-grace-insecure SECONDS]\n"
             "                          [--allow-debug-insecure] [--allow-sept-ve-insecure] [--allow-mrservicetd]\n"
-            "                          [--insecure-test-root ROOT.pem] [--json]\n");
+            "                          [--insecure-test-root ROOT.pem] [--json] [source options]\n%s",
+            cli_source_usage);
 }
 
 static int quote_show(int argc, char **argv)
@@ -111,6 +112,9 @@ static int quote_verify(int argc, char **argv)
     ratls_verifier *v = NULL;
     ratls_evidence *ev = NULL;
     ratls_result *res = NULL;
+    ratls_collateral_source *src = NULL;
+    cli_source_opts so;
+    memset(&so, 0, sizeof so);
     if (!pol)
         return EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
@@ -118,7 +122,12 @@ static int quote_verify(int argc, char **argv)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!a)
             break;
-        if (strcmp(a, "--json") == 0) {
+        int k = cli_source_opt(&so, argc, argv, i);
+        if (k < 0)
+            goto out;
+        if (k > 0) {
+            i += k - 1;
+        } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--collateral") == 0 && val) {
             coll_path = val;
@@ -153,6 +162,14 @@ static int quote_verify(int argc, char **argv)
             }
             ratls_policy_set_min_tcb_evaluation_number(pol, (uint32_t)n);
             i++;
+        } else if (strcmp(a, "--collateral-grace-insecure") == 0 && val) {
+            int64_t g;
+            if (cli_parse_time(val, &g)) {
+                fprintf(stderr, "ratls: --collateral-grace-insecure takes seconds, not \"%s\"\n", val);
+                goto out;
+            }
+            ratls_policy_set_collateral_grace_insecure(pol, g);
+            i++;
         } else if (strcmp(a, "--allow-debug-insecure") == 0) {
             flags |= RATLS_POLICY_ALLOW_DEBUG_TD_INSECURE;
         } else if (strcmp(a, "--allow-sept-ve-insecure") == 0) {
@@ -170,13 +187,11 @@ static int quote_verify(int argc, char **argv)
         }
     }
     ratls_policy_set_flags(pol, flags);
-    if (!path || !coll_path) {
-        if (path && !coll_path)
-            fprintf(stderr, "ratls: --collateral FILE is required (fetching collateral is not built yet)\n");
+    if (!path) {
         usage_quote();
         goto out;
     }
-    if (cli_read_quote(path, &qbuf, &qlen) || cli_read_file(coll_path, 1u << 20, &cbuf, &clen))
+    if (cli_read_quote(path, &qbuf, &qlen) || (coll_path && cli_read_file(coll_path, 1u << 20, &cbuf, &clen)))
         goto out;
     if (root_path && cli_read_file(root_path, 1u << 16, &rbuf, &rlen))
         goto out;
@@ -191,7 +206,14 @@ static int quote_verify(int argc, char **argv)
     if (root_path && !json)
         fprintf(stderr, "ratls: WARNING: trusting the INSECURE test root %s instead of Intel's\n", root_path);
     char err[512] = "";
-    ratls_status s = ratls_collateral_from_json(cbuf, clen, &coll, err, sizeof err);
+    ratls_status s = RATLS_OK;
+    if (!coll_path) { /* fetched through the caches */
+        if (!(src = cli_source_new(&so)))
+            goto out;
+        ratls_verifier_set_collateral_source(v, src);
+    } else {
+        s = ratls_collateral_from_json(cbuf, clen, &coll, err, sizeof err);
+    }
     if (s) {
         char msg[700];
         snprintf(msg, sizeof msg, "collateral %s: %s", coll_path, err[0] ? err : ratls_status_str(s));
@@ -223,6 +245,7 @@ out:
     ratls_evidence_free(ev);
     ratls_verifier_free(v);
     ratls_collateral_free(coll);
+    ratls_collateral_source_free(src);
     ratls_policy_free(pol);
     return rc;
 }

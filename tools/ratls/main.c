@@ -11,7 +11,10 @@ static void usage(void)
         "ratls %s — remote attestation for TLS servers in Intel TDX / AMD SEV-SNP\n\n"
         "usage:\n"
         "  ratls quote show QUOTE [--json]\n"
-        "  ratls quote verify QUOTE --collateral FILE [--at UNIX_SECONDS] [--allow-status S1,S2] [--json]\n"
+        "  ratls quote verify QUOTE [--collateral FILE | --pccs-url URL | --offline] [--at UNIX_SECONDS]\n"
+        "                     [--allow-status S1,S2] [--json]\n"
+        "  ratls collateral fetch QUOTE [--pccs-url URL] [-o FILE]\n"
+        "  ratls evidence verify RESPONSE.json --cert CERT --nonce HEX --policy POLICY.json [--collateral FILE]\n"
         "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
         "  ratls demo [--json]\n"
         "  ratls compose-hash APP_COMPOSE.json [--canonical]\n\n"
@@ -27,6 +30,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "quote") == 0)
         return cmd_quote(argc - 2, argv + 2);
+    if (strcmp(argv[1], "collateral") == 0)
+        return cmd_collateral(argc - 2, argv + 2);
     if (strcmp(argv[1], "sim") == 0)
         return cmd_sim(argc - 2, argv + 2);
     if (strcmp(argv[1], "policy") == 0)
