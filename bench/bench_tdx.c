@@ -2,6 +2,15 @@
  * ratls_bench — timing of full TDX quote verifications on real vectors.
  *
  *   ratls_bench [--vectors DIR] [--iterations N] [--cold-iterations N] [--json]
+ *               [--no-fetch] [--fetch-iterations N]
+ *
+ * Besides verification with the collateral passed in, it measures the
+ * collateral source against a loopback stand-in for Intel PCS
+ * (tests/collateral/pcs_standin.py, started here per case): verification
+ * with the collateral from the warm in-memory cache next to verification
+ * with it passed in directly (interleaved, so drift hits both alike), and
+ * cold fetches (a fresh source each time: count of upstream requests and
+ * time), and cold loads from a populated disk cache.
  *
  * Prints figures; asserts nothing about them. Every timed verification must
  * return RATLS_OK (default policy: UpToDate only), otherwise the benchmark
@@ -18,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -381,6 +392,165 @@ static void bench_warm(const loaded_case *lc, const ratls_policy *pol, long n, s
     free(us);
 }
 
+/* ---- collateral source against a loopback PCS stand-in ---- */
+
+typedef struct standin {
+    pid_t pid;
+    int to_child; /* its stdin: closing it stops the server */
+    char url[64];
+} standin;
+
+static int standin_start(const char *script, const char *bundle, standin *si)
+{
+    int in[2], out[2];
+    memset(si, 0, sizeof(*si));
+    if (pipe(in) != 0 || pipe(out) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl("/usr/bin/python3", "python3", script, "--bundle", bundle, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    char line[64] = "";
+    size_t n = 0;
+    while (n + 1 < sizeof(line)) {
+        ssize_t k = read(out[0], line + n, 1);
+        if (k <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = 0;
+    close(out[0]);
+    int port = 0;
+    if (sscanf(line, "PORT %d", &port) != 1 || port <= 0) {
+        close(in[1]);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    si->pid = pid;
+    si->to_child = in[1];
+    snprintf(si->url, sizeof(si->url), "http://127.0.0.1:%d", port);
+    return 0;
+}
+
+static void standin_stop(standin *si)
+{
+    if (si->pid <= 0)
+        return;
+    close(si->to_child);
+    waitpid(si->pid, NULL, 0);
+    si->pid = 0;
+}
+
+static ratls_collateral_source *pccs_source(const char *url, const char *cache_dir)
+{
+    ratls_collateral_source *src = ratls_collateral_source_new();
+    if (!src || ratls_collateral_source_set_pccs_url(src, url) != RATLS_OK ||
+        (cache_dir && ratls_collateral_source_set_cache_dir(src, cache_dir) != RATLS_OK))
+        die("cannot configure a collateral source for %s", url);
+    return src;
+}
+
+/* Warm: collateral passed in directly vs. from the source's warm memory
+ * cache, one verifier each, interleaved iteration by iteration. */
+static void bench_warm_pair(const loaded_case *lc, const ratls_policy *pol, const char *url, long n, stats *direct,
+                            stats *cached)
+{
+    double *ud = malloc((size_t)n * sizeof(double)), *uc = malloc((size_t)n * sizeof(double));
+    if (!ud || !uc)
+        die("out of memory");
+    ratls_verifier *vd = ratls_verifier_new(), *vc = ratls_verifier_new();
+    ratls_collateral_source *src = pccs_source(url, NULL);
+    if (!vd || !vc)
+        die("ratls_verifier_new failed");
+    ratls_verifier_set_collateral_source(vc, src);
+    long warmup = n / 20 < 100 ? 100 : n / 20;
+    for (long i = 0; i < warmup; i++) {
+        ratls_result *res = NULL;
+        ratls_status st = ratls_verify(vd, lc->ev, lc->coll, pol, lc->c->now, &res);
+        check_ok(lc->c, "warm-up direct", i, st, res);
+        ratls_result_free(res);
+        res = NULL;
+        st = ratls_verify(vc, lc->ev, NULL, pol, lc->c->now, &res);
+        check_ok(lc->c, "warm-up cached", i, st, res);
+        ratls_result_free(res);
+    }
+    int64_t wd = 0, wc = 0;
+    for (long i = 0; i < n; i++) {
+        ratls_result *res = NULL;
+        int64_t t0 = now_ns();
+        ratls_status st = ratls_verify(vd, lc->ev, lc->coll, pol, lc->c->now, &res);
+        int64_t t1 = now_ns();
+        check_ok(lc->c, "warm direct", i, st, res);
+        ratls_result_free(res);
+        res = NULL;
+        int64_t t2 = now_ns();
+        st = ratls_verify(vc, lc->ev, NULL, pol, lc->c->now, &res);
+        int64_t t3 = now_ns();
+        check_ok(lc->c, "warm cached", i, st, res);
+        ratls_result_free(res);
+        ud[i] = (double)(t1 - t0) / 1e3;
+        uc[i] = (double)(t3 - t2) / 1e3;
+        wd += t1 - t0;
+        wc += t3 - t2;
+    }
+    ratls_collateral_stats cs;
+    ratls_collateral_source_stats(src, &cs);
+    if (cs.upstream_requests != 4)
+        die("%s: the warm source made %llu upstream requests (expected the 4 of its first fetch)", lc->c->name,
+            (unsigned long long)cs.upstream_requests);
+    summarize(ud, n, wd, direct);
+    summarize(uc, n, wc, cached);
+    ratls_verifier_free(vd);
+    ratls_verifier_free(vc);
+    ratls_collateral_source_free(src);
+    free(ud);
+    free(uc);
+}
+
+/* Cold: a fresh source and verifier per iteration, fetching all four items
+ * from the stand-in (no disk cache), or loading them from a disk cache. */
+static void bench_cold_fetch(const loaded_case *lc, const ratls_policy *pol, const char *url, const char *disk, long n,
+                             stats *s, double *requests_per_run)
+{
+    double *us = malloc((size_t)n * sizeof(double));
+    if (!us)
+        die("out of memory");
+    uint64_t requests = 0;
+    int64_t wall = 0;
+    for (long i = 0; i < n; i++) {
+        ratls_collateral_source *src = pccs_source(url, disk);
+        ratls_verifier *v = ratls_verifier_new();
+        if (!v)
+            die("ratls_verifier_new failed");
+        ratls_verifier_set_collateral_source(v, src);
+        ratls_result *res = NULL;
+        int64_t t0 = now_ns();
+        ratls_status st = ratls_verify(v, lc->ev, NULL, pol, lc->c->now, &res);
+        int64_t t1 = now_ns();
+        check_ok(lc->c, disk ? "cold disk" : "cold fetch", i, st, res);
+        ratls_collateral_stats cs;
+        ratls_collateral_source_stats(src, &cs);
+        requests += cs.upstream_requests;
+        ratls_result_free(res);
+        ratls_verifier_free(v);
+        ratls_collateral_source_free(src);
+        us[i] = (double)(t1 - t0) / 1e3;
+        wall += t1 - t0;
+    }
+    *requests_per_run = (double)requests / (double)n;
+    summarize(us, n, wall, s);
+    free(us);
+}
+
 /* Pin to one CPU (the first one this process may run on). Returns it, or -1. */
 static int pin_one_cpu(void)
 {
@@ -422,11 +592,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ratls_bench [--vectors DIR] [--iterations N] [--cold-iterations N] [--json]\n"
+            "                   [--no-fetch] [--fetch-iterations N]\n"
             "  --vectors DIR          shared vectors folder (default %s)\n"
             "  --iterations N         runs per figure: cold, cold+json and warm all use N\n"
             "                         (default: %ld cold, %ld warm)\n"
             "  --cold-iterations N    override the cold runs only\n"
-            "  --json                 one JSON object per line instead of text\n",
+            "  --json                 one JSON object per line instead of text\n"
+            "  --no-fetch             skip the collateral-source figures (they need /usr/bin/python3)\n"
+            "  --fetch-iterations N   cold fetches per case (default 50)\n",
             DEFAULT_VECTORS, DEFAULT_COLD_ITERATIONS, DEFAULT_WARM_ITERATIONS);
 }
 
@@ -452,11 +625,16 @@ int main(int argc, char **argv)
 {
     const char *dir = DEFAULT_VECTORS;
     long cold_n = DEFAULT_COLD_ITERATIONS, warm_n = DEFAULT_WARM_ITERATIONS, cold_override = 0;
-    int json = 0;
+    int json = 0, fetch = 1;
+    long fetch_n = 50;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--vectors") == 0 && i + 1 < argc) {
+        if (strcmp(a, "--no-fetch") == 0) {
+            fetch = 0;
+        } else if (strcmp(a, "--fetch-iterations") == 0 && i + 1 < argc) {
+            fetch_n = parse_count(argv[++i], a);
+        } else if (strcmp(a, "--vectors") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else if (strcmp(a, "--iterations") == 0 && i + 1 < argc) {
             cold_n = warm_n = parse_count(argv[++i], a);
@@ -543,6 +721,52 @@ int main(int argc, char **argv)
             print_stats_text("warm (one verifier)", &warm, 1);
         }
         fflush(stdout);
+
+        if (fetch) {
+            char bundle[4096];
+            join_path(bundle, sizeof(bundle), dir, lc.c->collateral);
+            standin si;
+            if (standin_start(RATLS_SOURCE_DIR "/tests/collateral/pcs_standin.py", bundle, &si) != 0)
+                die("cannot start the PCS stand-in (/usr/bin/python3 %s)",
+                    RATLS_SOURCE_DIR "/tests/collateral/pcs_standin.py");
+            stats direct, cached, coldf, coldd;
+            double req_fetch = 0, req_disk = 0;
+            bench_warm_pair(&lc, pol, si.url, warm_n, &direct, &cached);
+            bench_cold_fetch(&lc, pol, si.url, NULL, fetch_n, &coldf, &req_fetch);
+            char disk[] = "/tmp/ratls-bench-cache-XXXXXX";
+            if (!mkdtemp(disk))
+                die("mkdtemp failed");
+            { /* populate the disk cache once */
+                stats tmp;
+                double r;
+                bench_cold_fetch(&lc, pol, si.url, disk, 1, &tmp, &r);
+            }
+            bench_cold_fetch(&lc, pol, si.url, disk, fetch_n, &coldd, &req_disk);
+            standin_stop(&si);
+            char cmd[4200];
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", disk);
+            if (system(cmd) != 0)
+                fprintf(stderr, "ratls_bench: could not remove %s\n", disk);
+            double ratio = direct.median_us > 0 ? cached.median_us / direct.median_us : 0;
+            if (json) {
+                print_stats_json(&lc, "warm_direct", &direct, cpu);
+                print_stats_json(&lc, "warm_memory_cache", &cached, cpu);
+                print_stats_json(&lc, "cold_fetch_loopback", &coldf, cpu);
+                print_stats_json(&lc, "cold_disk_cache", &coldd, cpu);
+                printf("{\"impl\":\"ratls\",\"case\":\"%s\",\"mode\":\"fetch_summary\",\"memory_cache_vs_direct\":"
+                       "%.3f,\"requests_per_cold_fetch\":%.1f,\"requests_per_disk_load\":%.1f}\n",
+                       lc.c->name, ratio, req_fetch, req_disk);
+            } else {
+                print_stats_text("warm, collateral passed in", &direct, 1);
+                print_stats_text("warm, from memory cache", &cached, 1);
+                printf("  memory cache / direct (medians): %.3f (%+.1f %%)\n", ratio, (ratio - 1) * 100);
+                print_stats_text("cold fetch, loopback PCCS", &coldf, 0);
+                printf("  upstream requests per cold fetch: %.1f\n", req_fetch);
+                print_stats_text("cold, from disk cache", &coldd, 0);
+                printf("  upstream requests per disk load: %.1f\n", req_disk);
+            }
+            fflush(stdout);
+        }
         free_case(&lc);
     }
     ratls_policy_free(pol);

@@ -376,7 +376,7 @@ RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pcs_url(ratls_colla
  * its /sgx/certification/v4/rootcacrl. Everything fetched is verified. */
 RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pccs_url(ratls_collateral_source *s, const char *base_url);
 RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_root_ca_crl_url(ratls_collateral_source *s,
-                                                                           const char *url);
+                                                                             const char *url);
 /* On-disk cache directory (created 0700 when needed), or NULL for none.
  * Files are written atomically, re-verified when read, and ignored (then
  * replaced) when corrupt; the oldest go when the directory exceeds its budget. */

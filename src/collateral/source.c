@@ -38,6 +38,10 @@
 #define MAX_OFFLINE 64
 #define DISK_MAX_FILE (4u * 1024u * 1024u)
 #define URL_MAX 2048
+/* An item due for refresh (but still valid) is retried at most this often,
+ * in verification time: a service that keeps serving a copy inside the
+ * refresh margin, or that keeps failing, is not asked on every verification. */
+#define REFRESH_RETRY_INTERVAL 300
 
 static const char *const k_kind_name[] = {"tcb_info", "qe_identity", "pck_crl", "root_ca_crl"};
 static const char *const k_kind_text[] = {"TCB Info", "QE Identity", "PCK CRL", "root CA CRL"};
@@ -53,6 +57,8 @@ typedef struct item {
     char *chain;
     tdx_item_info info;
     uint64_t serial; /* changes whenever the held copy does */
+    int tried;       /* a refresh ran, at verification time last_try */
+    int64_t last_try;
     int inflight;
     uint64_t flights; /* completed refreshes */
     ratls_status ferr;
@@ -390,6 +396,15 @@ static int usable(const tdx_item_info *in, int64_t now, int64_t margin, int64_t 
     return now - in->to <= grace ? U_GRACE : U_NONE;
 }
 
+/* Usable now without a refresh: fresh, or due for one that is running or
+ * ran a moment ago. */
+static int settled(const item *it, int64_t now, int64_t margin)
+{
+    int u = usable(&it->info, now, margin, 0);
+    return u == U_FRESH ||
+           (u == U_STALE && (it->inflight || (it->tried && llabs(now - it->last_try) < REFRESH_RETRY_INTERVAL)));
+}
+
 /* The request parameters a refresh needs, copied out under the lock. */
 typedef struct req {
     tdx_item_kind kind;
@@ -609,8 +624,7 @@ static void disk_store(ratls_collateral_source *s, const req *r, const copy *c)
     }
     free(text);
     if (!ok) {
-        slog(s, RATLS_LOG_WARN, "collateral cache: cannot write %s (%s); continuing without it", path,
-             strerror(errno));
+        slog(s, RATLS_LOG_WARN, "collateral cache: cannot write %s (%s); continuing without it", path, strerror(errno));
         return;
     }
     char name[100];
@@ -631,8 +645,8 @@ static ratls_status net_fetch(ratls_collateral_source *s, const req *r, copy *ou
                                                                 : NULL;
     http_resp resp;
     char sub[768];
-    slog(s, RATLS_LOG_INFO, "fetching %s%s%s from %s", k_kind_text[r->kind], r->kind == TDX_ITEM_TCB_INFO ? " for FMSPC " : "",
-         r->kind == TDX_ITEM_TCB_INFO ? r->param : "", r->url);
+    slog(s, RATLS_LOG_INFO, "fetching %s%s%s from %s", k_kind_text[r->kind],
+         r->kind == TDX_ITEM_TCB_INFO ? " for FMSPC " : "", r->kind == TDX_ITEM_TCB_INFO ? r->param : "", r->url);
     ratls_status st = http_get(&r->http, r->url, want, &resp, sub, sizeof sub);
     pthread_mutex_lock(&s->mu);
     s->stats.upstream_requests += resp.attempts ? resp.attempts : 1;
@@ -796,7 +810,8 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
             s->stats.memory_hits++;
             break;
         }
-        if (u >= U_STALE && it->inflight) { /* being refreshed: the copy held is still valid */
+        if (u == U_STALE && settled(it, now, s->margin)) {
+            /* being refreshed, or refreshed a moment ago: the copy held is still valid */
             s->stats.stale_used++;
             break;
         }
@@ -843,12 +858,14 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
         if (it->has && copy_set(&held, it->body, it->len, it->chain, &it->info))
             held_use = U_NONE;
         it->inflight = 1;
+        it->tried = 1;
+        it->last_try = now;
         pthread_mutex_unlock(&s->mu);
 
         int from_disk = 0;
         char ferr[512] = "";
-        ratls_status fs = refresh(s, &r, held_use > U_NONE ? &held : NULL, held_use, &fresh, &from_disk, ferr,
-                                  sizeof ferr);
+        ratls_status fs =
+            refresh(s, &r, held_use > U_NONE ? &held : NULL, held_use, &fresh, &from_disk, ferr, sizeof ferr);
         free(r.cache_dir);
 
         pthread_mutex_lock(&s->mu);
@@ -905,7 +922,7 @@ static ratls_collateral *platform_lookup_locked(ratls_collateral_source *s, cons
             continue;
         for (int k = 0; k < 4; k++) {
             item *it = find_item_locked(s, keys[k]);
-            if (!it || !it->has || it->serial != p->serial[k] || usable(&it->info, now, s->margin, 0) != U_FRESH)
+            if (!it || !it->has || it->serial != p->serial[k] || !settled(it, now, s->margin))
                 return NULL;
         }
         p->tick = ++s->tick;

@@ -71,6 +71,17 @@ typedef struct pck_cache_entry {
     uint64_t tick;
 } pck_cache_entry;
 
+/* Which platform (FMSPC, PCK CA kind) a quote's certification data names,
+ * remembered by the exact bytes so a warm lookup is one memcmp. */
+typedef struct plat_memo {
+    uint8_t *cert;
+    size_t len;
+    uint8_t fmspc[6];
+    int ca;
+    uint64_t tick;
+} plat_memo;
+
+#define PLAT_MEMO_SIZE 8
 #define COLL_CACHE_SIZE 16
 #define PCK_CACHE_SIZE 64
 
@@ -81,6 +92,7 @@ struct ratls_verifier {
     ratls_log_fn log;
     void *log_arg;
     ratls_collateral_source *source;
+    plat_memo plat[PLAT_MEMO_SIZE];
     coll_cache_entry coll[COLL_CACHE_SIZE];
     pck_cache_entry pck[PCK_CACHE_SIZE];
     uint64_t tick;
@@ -117,7 +129,12 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
  * root CA CRL is checked against the last certificate of `chain_pem`
  * (any issuer chain of the same collateral). Cross-item checks (a signer
  * revoked by the root CRL, the PCK CA of the quote) are the verifier's. */
-typedef enum tdx_item_kind { TDX_ITEM_TCB_INFO, TDX_ITEM_QE_IDENTITY, TDX_ITEM_PCK_CRL, TDX_ITEM_ROOT_CRL } tdx_item_kind;
+typedef enum tdx_item_kind {
+    TDX_ITEM_TCB_INFO,
+    TDX_ITEM_QE_IDENTITY,
+    TDX_ITEM_PCK_CRL,
+    TDX_ITEM_ROOT_CRL
+} tdx_item_kind;
 
 typedef struct tdx_item_info {
     tdx_item_kind kind;

@@ -21,6 +21,9 @@ ratls_verifier *ratls_verifier_new(void)
 
 static void clear_locked(ratls_verifier *v)
 {
+    for (size_t i = 0; i < PLAT_MEMO_SIZE; i++)
+        free(v->plat[i].cert);
+    memset(v->plat, 0, sizeof v->plat);
     memset(v->coll, 0, sizeof v->coll);
     memset(v->pck, 0, sizeof v->pck);
 }
@@ -63,10 +66,39 @@ static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const
                               ratls_collateral **out, char *err, size_t errlen)
 {
     uint8_t fmspc[6];
-    int ca = 0;
-    ratls_status s = tdx_quote_platform(q, fmspc, &ca, err, errlen);
-    if (s)
-        return s;
+    int ca = 0, known = 0;
+    ratls_status s;
+    pthread_mutex_lock(&v->mu);
+    for (size_t i = 0; i < PLAT_MEMO_SIZE && !known; i++) {
+        plat_memo *m = &v->plat[i];
+        if (m->cert && m->len == q->cert_data_size && memcmp(m->cert, q->cert_data, m->len) == 0) {
+            memcpy(fmspc, m->fmspc, 6);
+            ca = m->ca;
+            m->tick = ++v->tick;
+            known = 1;
+        }
+    }
+    pthread_mutex_unlock(&v->mu);
+    if (!known) {
+        if ((s = tdx_quote_platform(q, fmspc, &ca, err, errlen)))
+            return s;
+        uint8_t *copy = malloc(q->cert_data_size);
+        if (copy) {
+            memcpy(copy, q->cert_data, q->cert_data_size);
+            pthread_mutex_lock(&v->mu);
+            plat_memo *slot = &v->plat[0];
+            for (size_t i = 1; i < PLAT_MEMO_SIZE; i++)
+                if (v->plat[i].tick < slot->tick)
+                    slot = &v->plat[i];
+            free(slot->cert);
+            slot->cert = copy;
+            slot->len = q->cert_data_size;
+            memcpy(slot->fmspc, fmspc, 6);
+            slot->ca = ca;
+            slot->tick = ++v->tick;
+            pthread_mutex_unlock(&v->mu);
+        }
+    }
     pthread_mutex_lock(&v->mu);
     ratls_collateral_source *src = v->source;
     if (src)

@@ -687,8 +687,7 @@ ratls_status collateral_crl_to_der(const uint8_t *body, size_t len, uint8_t **de
         *der_len = dl;
         return RATLS_OK;
     }
-    if (b > a && hex_decode_alloc((const char *)body + a, b - a, COLLATERAL_MAX_CRL, der, der_len) == 0 &&
-        *der_len > 0)
+    if (b > a && hex_decode_alloc((const char *)body + a, b - a, COLLATERAL_MAX_CRL, der, der_len) == 0 && *der_len > 0)
         return RATLS_OK;
     free(*der);
     *der = NULL;
