@@ -85,7 +85,11 @@ check "compose-hash usage" 2 "$RATLS" compose-hash
 # --- usage errors and unreadable input: exit 2 ---
 check "no args" 2 "$RATLS"
 check "unknown command" 2 "$RATLS" frobnicate
-check "missing collateral" 2 "$RATLS" quote verify "$T/sim/quote.bin"
+# without --collateral it fetches; offline with an empty cache there is nothing to verify against
+check "no collateral, offline" 1 "$RATLS" quote verify "$T/sim/quote.bin" --offline --cache-dir "$T/empty-cache" --at $NOW --insecure-test-root "$T/sim/root.pem"
+grep -q "offline: no cached TCB Info" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: offline message"; cat "$T/out"; }
+check "bad --pccs-url" 2 "$RATLS" quote verify "$T/sim/quote.bin" --pccs-url "ftp://x"
+check "collateral fetch usage" 2 "$RATLS" collateral fetch
 check "missing file" 2 "$RATLS" quote verify "$T/nope" --collateral "$T/sim/collateral.json"
 check "bad --at" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --at yesterday
 check "bad status" 2 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/sim/collateral.json" --allow-status Fine
@@ -101,6 +105,33 @@ json_has "malformed collateral json" "$T/out" "d['verified'] is False and d['err
 head -c 100 "$T/sim/quote.bin" >"$T/short.bin"
 check "truncated quote" 1 "$RATLS" quote verify "$T/short.bin" --collateral "$T/sim/collateral.json" --at $NOW --insecure-test-root "$T/sim/root.pem" --json
 json_has "truncated quote json" "$T/out" "d['verified'] is False and d['status']=='quote_truncated'"
+
+# --- collateral fetched from a loopback PCCS stand-in ---
+exec 7> >(/usr/bin/python3 "$(dirname "$0")/../collateral/pcs_standin.py" --bundle "$T/sim/collateral.json" >"$T/standin.port")
+for _ in $(seq 50); do grep -q PORT "$T/standin.port" 2>/dev/null && break; sleep 0.1; done
+PCCS="http://127.0.0.1:$(awk '/PORT/{print $2}' "$T/standin.port")"
+check "collateral fetch" 0 "$RATLS" collateral fetch "$T/sim/quote.bin" --pccs-url "$PCCS" --at $NOW --insecure-test-root "$T/sim/root.pem" --no-disk-cache -o "$T/fetched.json"
+grep -q "fetching TCB Info for FMSPC" "$T/err" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: progress line"; cat "$T/err"; }
+json_has "fetched = served" "$T/fetched.json" "d == {k: v for k, v in json.load(open('$T/sim/collateral.json')).items() if k in d}"
+check "collateral fetch stdout, quiet" 0 "$RATLS" collateral fetch "$T/sim/quote.bin" --pccs-url "$PCCS" --at $NOW --insecure-test-root "$T/sim/root.pem" --no-disk-cache --quiet
+[ ! -s "$T/err" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --quiet printed"; cat "$T/err"; }
+json_has "fetch stdout json" "$T/out" "d['tcb_info'] == json.load(open('$T/sim/collateral.json'))['tcb_info']"
+check "fetched collateral verifies" 0 "$RATLS" quote verify "$T/sim/quote.bin" --collateral "$T/fetched.json" --at $NOW --insecure-test-root "$T/sim/root.pem"
+check "verify through PCCS" 0 "$RATLS" quote verify "$T/sim/quote.bin" --pccs-url "$PCCS" --cache-dir "$T/cache" --at $NOW --insecure-test-root "$T/sim/root.pem" --json
+json_has "verify through PCCS json" "$T/out" "d['verified'] and [c['result'] for c in d['checks'] if c['id']=='tdx.collateral.source']==['pass']"
+[ "$(ls "$T/cache" | wc -l)" = 4 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: disk cache files"; ls -la "$T/cache"; }
+check "verify offline from disk cache" 0 "$RATLS" quote verify "$T/sim/quote.bin" --offline --cache-dir "$T/cache" --at $NOW --insecure-test-root "$T/sim/root.pem"
+check "offline, cache at a later time: expired" 1 "$RATLS" quote verify "$T/sim/quote.bin" --offline --cache-dir "$T/cache" --at $((NOW + 60 * 86400)) --insecure-test-root "$T/sim/root.pem" --json
+json_has "expired cache not used" "$T/out" "not d['verified'] and d['status']=='collateral_unavailable'"
+check "expired cache with grace" 0 "$RATLS" quote verify "$T/sim/quote.bin" --offline --cache-dir "$T/cache" --at $((NOW + 31 * 86400)) --insecure-test-root "$T/sim/root.pem" --collateral-grace-insecure $((2 * 86400)) --json
+json_has "grace says EXPIRED" "$T/out" "d['verified'] and 'EXPIRED' in [c['detail'] for c in d['checks'] if c['id']=='tdx.collateral.tcb_info'][0]"
+check "pinned root refuses test-root collateral" 1 "$RATLS" quote verify "$T/sim/quote.bin" --pccs-url "$PCCS" --no-disk-cache --at $NOW --json
+json_has "untrusted root named" "$T/out" "d['status']=='untrusted_root'"
+curl -s "$PCCS/__fault?route=tcb&mode=500&count=0" >/dev/null
+check "PCCS failing, no cache" 1 "$RATLS" quote verify "$T/sim/quote.bin" --pccs-url "$PCCS" --no-disk-cache --at $NOW --insecure-test-root "$T/sim/root.pem" --fetch-timeout 2000 --json
+json_has "HTTP 500 named" "$T/out" "d['status']=='http_status' and 'HTTP 500' in d['error'] and '/tdx/certification/v4/tcb' in d['error']"
+check "PCCS failing, disk cache valid" 0 "$RATLS" quote verify "$T/sim/quote.bin" --pccs-url "$PCCS" --cache-dir "$T/cache" --at $NOW --insecure-test-root "$T/sim/root.pem"
+exec 7>&-
 
 # --- real vectors (skipped when ../shared is absent) ---
 if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
@@ -124,6 +155,13 @@ if [ -n "$VEC" ] && [ -d "$VEC/tdx" ]; then
   json_has "policy init content" "$T/tofu.json" "d['version']==1 and len(d['bootchain']['mrtd'])==96 and d['key_provider']['name']=='local-sgx' and len(d['app_compose_hash'])==64"
   check "evidence verify with captured policy" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/tofu.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json" --at 1764028800 --json
   json_has "captured policy checks" "$T/out" "[c['result'] for c in d['checks'] if c['id'] in ('bootchain','app_compose','key_provider','cert.binding')]==['fail','pass','pass','pass']"
+  # dstack evidence with its collateral fetched from a stand-in serving the seed's bundle (pinned Intel root)
+  exec 8> >(/usr/bin/python3 "$(dirname "$0")/../collateral/pcs_standin.py" --bundle "$VEC/seeds/secureai/main-d73b2d0/collateral.json" >"$T/standin2.port")
+  for _ in $(seq 50); do grep -q PORT "$T/standin2.port" 2>/dev/null && break; sleep 0.1; done
+  PCCS2="http://127.0.0.1:$(awk '/PORT/{print $2}' "$T/standin2.port")"
+  check "evidence verify, collateral fetched" 1 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/tofu.json" --pccs-url "$PCCS2" --no-disk-cache --at 1764028800 --json
+  json_has "fetched: same checks as given" "$T/out" "[c['result'] for c in d['checks'] if c['id'] in ('tdx.collateral.source','tdx.quote','bootchain','app_compose','key_provider','cert.binding')]==['pass','pass','fail','pass','pass','pass']"
+  exec 8>&-
   echo '{"colour":1}' >"$T/bad-policy.json"
   check "evidence bad policy" 2 "$RATLS" evidence verify "$VEC/tdx/dstack/quote-report.json" --cert "$T/cert.der" --nonce 1234 --policy "$T/bad-policy.json" --collateral "$VEC/seeds/secureai/main-d73b2d0/collateral.json"
 else
