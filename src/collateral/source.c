@@ -468,6 +468,37 @@ static int mkdirs(const char *dir)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
+ratls_status source_disk_parse(const char *buf, size_t len, tdx_item_kind kind, const char *param, uint8_t **body,
+                               size_t *blen, char **chain)
+{
+    *body = NULL;
+    *blen = 0;
+    *chain = NULL;
+    if (len > DISK_MAX_FILE || (unsigned)kind > TDX_ITEM_ROOT_CRL)
+        return RATLS_ERR_TOO_LARGE;
+    json_error_t je;
+    json_t *o = json_loadb(buf, len, RATLS_JSON_FLAGS, &je);
+    const char *k = NULL, *pa = NULL, *hex = NULL, *ch = NULL;
+    size_t hexlen = 0, cl = 0;
+    int64_t ver = 0;
+    int ok = o && json_is_object(o) && jget_int(o, "ratls_collateral_item", 1, 1, &ver) == 0 &&
+             jget_str(o, "kind", &k, NULL) == RATLS_OK && strcmp(k, k_kind_name[kind]) == 0 &&
+             jget_str(o, "param", &pa, NULL) == RATLS_OK && strcmp(pa, param) == 0 &&
+             jget_str(o, "issuer_chain", &ch, &cl) == RATLS_OK && strlen(ch) == cl &&
+             jget_str(o, "body_hex", &hex, &hexlen) == RATLS_OK &&
+             hex_decode_alloc(hex, hexlen, DISK_MAX_FILE, body, blen) == 0;
+    if (ok && !(*chain = strdup(ch)))
+        ok = 0;
+    json_decref(o);
+    if (!ok) {
+        free(*body);
+        *body = NULL;
+        *blen = 0;
+        return RATLS_ERR_COLLATERAL_FORMAT;
+    }
+    return RATLS_OK;
+}
+
 /* Read and re-verify a cached file. Anything wrong with it: ignored (the
  * next successful fetch replaces it). */
 static int disk_load(ratls_collateral_source *s, const req *r, copy *out)
@@ -491,26 +522,14 @@ static int disk_load(ratls_collateral_source *s, const req *r, copy *out)
             got += (size_t)k;
     }
     close(fd);
-    json_t *o = NULL;
     uint8_t *body = NULL;
     size_t blen = 0;
-    const char *kind = NULL, *param = NULL, *hex = NULL, *chain = NULL;
-    size_t hexlen = 0, cl = 0;
-    if (ok) {
-        json_error_t je;
-        o = json_loadb(buf, got, RATLS_JSON_FLAGS, &je);
-        int64_t ver = 0;
-        ok = o && json_is_object(o) && jget_int(o, "ratls_collateral_item", 1, 1, &ver) == 0 &&
-             jget_str(o, "kind", &kind, NULL) == RATLS_OK && strcmp(kind, k_kind_name[r->kind]) == 0 &&
-             jget_str(o, "param", &param, NULL) == RATLS_OK && strcmp(param, r->param) == 0 &&
-             jget_str(o, "body_hex", &hex, &hexlen) == RATLS_OK &&
-             jget_str(o, "issuer_chain", &chain, &cl) == RATLS_OK &&
-             hex_decode_alloc(hex, hexlen, DISK_MAX_FILE, &body, &blen) == 0;
-    }
-    ratls_status vs = RATLS_ERR_COLLATERAL_FORMAT;
+    char *chain = NULL;
+    if (ok)
+        ok = source_disk_parse(buf, got, r->kind, r->param, &body, &blen, &chain) == RATLS_OK;
     tdx_item_info info;
     err[0] = 0;
-    if (ok && (vs = verify_copy(r, body, blen, chain, &info, err, sizeof err)) == RATLS_OK)
+    if (ok && verify_copy(r, body, blen, chain, &info, err, sizeof err) == RATLS_OK)
         ok = copy_set(out, body, blen, chain, &info) == 0;
     else
         ok = 0;
@@ -518,7 +537,7 @@ static int disk_load(ratls_collateral_source *s, const req *r, copy *out)
         slog(s, RATLS_LOG_WARN, "collateral cache: ignoring %s (%s)", path,
              err[0] ? err : "unreadable, truncated or not a cache file");
     free(body);
-    json_decref(o);
+    free(chain);
     free(buf);
     return ok ? 0 : -1;
 }

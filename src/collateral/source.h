@@ -4,6 +4,7 @@
 #ifndef RATLS_COLLATERAL_SOURCE_H
 #define RATLS_COLLATERAL_SOURCE_H
 
+#include "core/core.h"
 #include "crypto/crypto.h"
 #include "ratls/ratls.h"
 
@@ -20,5 +21,10 @@ void source_ref(ratls_collateral_source *s);
  * release it with ratls_collateral_free. */
 ratls_status source_get_tdx(ratls_collateral_source *s, const rcert *test_root, const uint8_t fmspc[6], int ca,
                             int64_t now, int64_t grace, ratls_collateral **out, char *err, size_t errlen);
+
+/* One on-disk cache file: its item's body and issuer chain (malloc'd),
+ * if it is a cache file for `kind` and `param`. Nothing is verified here. */
+ratls_status source_disk_parse(const char *buf, size_t len, tdx_item_kind kind, const char *param, uint8_t **body,
+                               size_t *blen, char **chain);
 
 #endif

@@ -29,6 +29,7 @@
 #define FUZZ_MAX_LEN_DSTACK_RESPONSE 32768
 #define FUZZ_MAX_LEN_COMPOSE 8192
 #define FUZZ_MAX_LEN_POLICY 8192
+#define FUZZ_MAX_LEN_COLLATERAL_ITEM 16384
 
 typedef enum fuzz_scenario {
     FZ_V4 = 0, /* tp_scenario_default: verifies as UpToDate */

@@ -42,6 +42,7 @@ static seed_dir g_quote = {.name = "quote", .max_len = FUZZ_MAX_LEN_QUOTE};
 static seed_dir g_coll = {.name = "collateral", .max_len = FUZZ_MAX_LEN_COLLATERAL};
 static seed_dir g_ext = {.name = "sgx_ext", .max_len = FUZZ_MAX_LEN_SGX_EXT};
 static seed_dir g_pem = {.name = "pem_chain", .max_len = FUZZ_MAX_LEN_PEM_CHAIN};
+static seed_dir g_item = {.name = "collateral_item", .max_len = FUZZ_MAX_LEN_COLLATERAL_ITEM};
 static const char *g_out;
 static int g_errors;
 
@@ -528,6 +529,119 @@ static void collateral_edge_cases(const tp_output *o)
     free(s);
 }
 
+/* ------------------------------------------------------------------ */
+/* collateral_item: bodies as services return them, headers, cache files */
+
+static void seed_item(const char *name, uint8_t mode, const void *data, size_t len)
+{
+    uint8_t *b = malloc(len + 1);
+    if (!b)
+        die("out of memory");
+    b[0] = mode;
+    memcpy(b + 1, data, len);
+    seed(&g_item, name, b, len + 1);
+    free(b);
+}
+
+static char *signed_body(json_t *c, const char *key, const char *text_field, const char *sig_field)
+{
+    const char *text = json_string_value(json_object_get(c, text_field));
+    const char *sig = json_string_value(json_object_get(c, sig_field));
+    if (!text || !sig)
+        die("the collateral lacks a signed item");
+    size_t n = strlen(key) + strlen(text) + strlen(sig) + 32;
+    char *b = malloc(n);
+    if (!b)
+        die("out of memory");
+    snprintf(b, n, "{\"%s\":%s,\"signature\":\"%s\"}", key, text, sig);
+    return b;
+}
+
+static void seed_cache_file(const char *name, uint8_t mode, const char *kind, const char *param, const char *chain,
+                            const uint8_t *body, size_t len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (!hex)
+        die("out of memory");
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", body[i]);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s}", "ratls_collateral_item", 1, "kind", kind, "param", param,
+                          "issuer_chain", chain, "body_hex", hex);
+    char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (!t)
+        die("cannot build a cache file");
+    seed_item(name, mode, t, strlen(t));
+    free(t);
+    json_decref(o);
+    free(hex);
+}
+
+static void collateral_item_seeds(const tp_output *o)
+{
+    json_t *c = json_loads(o->collateral_json, 0, NULL);
+    if (!c)
+        die("cannot parse the collateral");
+    char *tcb = signed_body(c, "tcbInfo", "tcb_info", "tcb_info_signature");
+    char *qe = signed_body(c, "enclaveIdentity", "qe_identity", "qe_identity_signature");
+    const char *pck_hex = json_string_value(json_object_get(c, "pck_crl"));
+    const char *root_hex = json_string_value(json_object_get(c, "root_ca_crl"));
+    const char *tcb_chain = json_string_value(json_object_get(c, "tcb_info_issuer_chain"));
+    const char *qe_chain = json_string_value(json_object_get(c, "qe_identity_issuer_chain"));
+    const char *pck_chain = json_string_value(json_object_get(c, "pck_crl_issuer_chain"));
+    long pn = 0, rn = 0;
+    unsigned char *pck = pck_hex ? OPENSSL_hexstr2buf(pck_hex, &pn) : NULL;
+    unsigned char *root = root_hex ? OPENSSL_hexstr2buf(root_hex, &rn) : NULL;
+    if (!pck || !root || !tcb_chain || !qe_chain || !pck_chain)
+        die("the collateral lacks a CRL or a chain");
+    seed_item("tcb_body", 0, tcb, strlen(tcb));
+    seed_item("qe_body", 1, qe, strlen(qe));
+    seed_item("pck_crl_der", 2, pck, (size_t)pn);
+    seed_item("pck_crl_hex", 2, pck_hex, strlen(pck_hex));
+    seed_item("root_crl_der", 3, root, (size_t)rn);
+    seed_item("root_crl_hex", 3, root_hex, strlen(root_hex));
+    /* PEM form of the PCK CRL, 64-column base64 */
+    BIO *b64 = BIO_new(BIO_f_base64()), *mem = BIO_new(BIO_s_mem());
+    if (!b64 || !mem)
+        die("out of memory");
+    BIO_push(b64, mem);
+    if (BIO_write(b64, pck, (int)pn) != (int)pn || BIO_flush(b64) != 1)
+        die("base64 failed");
+    char *b64txt = NULL;
+    long bl = BIO_get_mem_data(mem, &b64txt);
+    size_t pl = (size_t)bl + 64;
+    char *pem = malloc(pl);
+    if (!pem)
+        die("out of memory");
+    snprintf(pem, pl, "-----BEGIN X509 CRL-----\n%.*s-----END X509 CRL-----\n", (int)bl, b64txt);
+    seed_item("pck_crl_pem", 2, pem, strlen(pem));
+    free(pem);
+    BIO_free_all(b64);
+    /* an issuer-chain header: the PEM with every reserved byte %-escaped */
+    size_t cl = strlen(tcb_chain);
+    char *enc = malloc(3 * cl + 1);
+    if (!enc)
+        die("out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < cl; i++) {
+        unsigned char ch = (unsigned char)tcb_chain[i];
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')
+            enc[k++] = (char)ch;
+        else
+            k += (size_t)snprintf(enc + k, 4, "%%%02X", ch);
+    }
+    seed_item("header_chain", 4, enc, k);
+    free(enc);
+    seed_cache_file("cache_tcb", 5, "tcb_info", "00906EA10000", tcb_chain, (const uint8_t *)tcb, strlen(tcb));
+    seed_cache_file("cache_qe", 6, "qe_identity", "", qe_chain, (const uint8_t *)qe, strlen(qe));
+    seed_cache_file("cache_pck_crl", 7, "pck_crl", "platform", pck_chain, pck, (size_t)pn);
+    seed_cache_file("cache_root_crl", 8, "root_ca_crl", "", qe_chain, root, (size_t)rn);
+    OPENSSL_free(pck);
+    OPENSSL_free(root);
+    free(tcb);
+    free(qe);
+    json_decref(c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -535,7 +649,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_out = argv[1];
-    seed_dir *dirs[] = {&g_quote, &g_coll, &g_ext, &g_pem};
+    seed_dir *dirs[] = {&g_quote, &g_coll, &g_ext, &g_pem, &g_item};
     make_dir(g_out);
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[1024];
@@ -579,6 +693,7 @@ int main(int argc, char **argv)
     regression_seeds(&out[FZ_V4], &out[FZ_REVOKED_PCK]);
 
     collateral_edge_cases(&out[FZ_V4]);
+    collateral_item_seeds(&out[FZ_V4]);
 
     size_t total = 0;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
