@@ -786,7 +786,8 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
             if (held && held_use >= U_STALE && out->info.issued < held->info.issued)
                 slog(s, RATLS_LOG_WARN, "%s from the service is older than the cached one; keeping the cached one",
                      k_kind_text[r->kind]);
-            disk_store(s, r, out);
+            else
+                disk_store(s, r, out);
             copy_clear(&disk);
             return RATLS_OK;
         }
