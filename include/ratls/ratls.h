@@ -130,6 +130,10 @@ typedef enum ratls_status {
     RATLS_ERR_COLLATERAL_UNAVAILABLE,
     RATLS_ERR_COLLATERAL_MISMATCH,
 
+    /* attested connections */
+    RATLS_ERR_TLS,
+    RATLS_ERR_ATTESTATION_RESPONSE,
+
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
 
@@ -521,6 +525,58 @@ typedef struct ratls_result ratls_result;
  */
 RATLS_API RATLS_WUR ratls_status ratls_verify(ratls_verifier *v, const ratls_evidence *ev, const ratls_collateral *coll,
                                               const ratls_policy *pol, int64_t now, ratls_result **result_out);
+
+/* ------------------------------------------------------------------ */
+/* Attested connections (dstack RA-TLS)                                  */
+/* ------------------------------------------------------------------ */
+/*
+ * An attested connection is a TLS connection whose server proved, before the
+ * caller sends a byte, that it runs in a TEE: right after the handshake the
+ * library sends `POST /tdx_quote` with a fresh 64-byte nonce on the same
+ * connection, then verifies the dstack response with the server's TLS
+ * certificate and the nonce (ratls_verify, collateral from the verifier's
+ * source). The certificate is authenticated by the attestation (the TD logs
+ * its hash), not by web PKI.
+ *
+ * A host map says which hosts are attested and how; hosts not in it get
+ * ordinary web-PKI verification (system CAs and the host name).
+ */
+typedef struct ratls_hostmap ratls_hostmap;
+
+RATLS_API RATLS_WUR ratls_hostmap *ratls_hostmap_new(void);
+RATLS_API void ratls_hostmap_free(ratls_hostmap *m);
+/* Attest `host` (a DNS name or IP literal, matched exactly, case-insensitive)
+ * with `v` under `p`. Both are borrowed: they must outlive the map. A host
+ * added twice keeps the last entry. */
+RATLS_API RATLS_WUR ratls_status ratls_hostmap_add(ratls_hostmap *m, const char *host, ratls_verifier *v,
+                                                   const ratls_policy *p);
+/* 1 and the entry's verifier and policy if `host` is attested, else 0. */
+RATLS_API int ratls_hostmap_lookup(const ratls_hostmap *m, const char *host, ratls_verifier **v,
+                                   const ratls_policy **p);
+
+typedef struct ratls_conn ratls_conn;
+
+/* Connect to host:port over TLS. For a host in `map`: attest at time `now`
+ * and return the connection only if it verified and was accepted;
+ * *result (if not NULL) receives the attestation result either way (its
+ * first check, "transport", says how far the connection got). For other
+ * hosts: web-PKI verification, *result stays NULL. `timeout_ms` bounds the
+ * connect and every read or write (0: 10 s). On failure *out is NULL. */
+RATLS_API RATLS_WUR ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const char *port,
+                                               int64_t now, long timeout_ms, ratls_conn **out,
+                                               ratls_result **result);
+/* Bytes written or read (> 0), 0 at the peer's orderly close, -1 on error. */
+RATLS_API long ratls_conn_write(ratls_conn *c, const void *buf, size_t len);
+RATLS_API long ratls_conn_read(ratls_conn *c, void *buf, size_t len);
+/* 1 if the connection was attested (its host was in the map). */
+RATLS_API int ratls_conn_attested(const ratls_conn *c);
+/* Closes the connection (TLS close_notify, then the socket). */
+RATLS_API void ratls_conn_free(ratls_conn *c);
+/* What the attestation used, for re-verifying later offline:
+ * {"ratls_evidence": 1, "host", "port", "response" (the server's JSON),
+ *  "tls_cert" (hex DER), "nonce" (hex), "verified_at", "collateral" (the
+ *  QuoteCollateralV3 object, or null)}. Free with ratls_free_string. */
+RATLS_API RATLS_WUR ratls_status ratls_conn_evidence_json(const ratls_conn *c, char **json_out);
 
 /* ------------------------------------------------------------------ */
 /* Result                                                                */

@@ -76,6 +76,20 @@ void result_check_add(ratls_result *r, const char *id, ratls_check_outcome o, co
     va_end(ap);
 }
 
+void result_check_prepend(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, ...)
+{
+    va_list ap;
+    size_t before = r->nchecks;
+    va_start(ap, fmt);
+    check_vadd(r, id, o, fmt, ap);
+    va_end(ap);
+    if (r->nchecks == before + 1 && before > 0) { /* rotate the new entry to the front */
+        result_check c = r->checks[before];
+        memmove(r->checks + 1, r->checks, before * sizeof *r->checks);
+        r->checks[0] = c;
+    }
+}
+
 ratls_status result_fail(ratls_result *r, ratls_status s, const char *id, const char *fmt, ...)
 {
     va_list ap;

@@ -32,6 +32,9 @@ struct ratls_result {
 
 ratls_result *result_new(ratls_tee tee);
 void result_check_add(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, ...) RATLS_PRINTF(4, 5);
+/* The same entry, placed first (a step that ran before the others, such as the transport). */
+void result_check_prepend(ratls_result *r, const char *id, ratls_check_outcome o, const char *fmt, ...)
+    RATLS_PRINTF(4, 5);
 /* Adds a FAIL entry and records the status if it is the first failure. */
 ratls_status result_fail(ratls_result *r, ratls_status s, const char *id, const char *fmt, ...) RATLS_PRINTF(4, 5);
 void result_set_tcb_status(ratls_result *r, const char *status);

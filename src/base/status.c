@@ -80,6 +80,9 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
                                           "no valid collateral could be obtained (network, caches and bundles)"},
     [RATLS_ERR_COLLATERAL_MISMATCH] = {"collateral_mismatch",
                                        "the service returned collateral for another platform or CA"},
+    [RATLS_ERR_TLS] = {"tls", "the TLS handshake failed or the server's certificate is not trusted"},
+    [RATLS_ERR_ATTESTATION_RESPONSE] = {"attestation_response",
+                                        "the server did not answer the attestation request properly"},
 };
 
 const char *ratls_status_name(ratls_status s)

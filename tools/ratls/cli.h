@@ -44,6 +44,7 @@ ratls_collateral_source *cli_source_new(const cli_source_opts *o);
 
 int cmd_quote(int argc, char **argv);
 int cmd_collateral(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);

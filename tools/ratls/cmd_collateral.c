@@ -8,7 +8,7 @@
 #include "cli.h"
 
 const char *const cli_source_usage =
-    "  collateral: fetched from Intel PCS through the caches unless --collateral FILE is given\n"
+    "  collateral (when no --collateral FILE is given): Intel PCS through a memory and a disk cache, or\n"
     "    --pccs-url URL         a PCCS (http or https) instead of Intel PCS\n"
     "    --pcs-url URL          Intel PCS or a service with its paths (default https://api.trustedservices.intel.com)\n"
     "    --root-ca-crl-url URL  where a PCS-style service's root CA CRL is (default Intel's distribution point)\n"

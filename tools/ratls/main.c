@@ -10,6 +10,7 @@ static void usage(void)
         stderr,
         "ratls %s — remote attestation for TLS servers in Intel TDX / AMD SEV-SNP\n\n"
         "usage:\n"
+        "  ratls verify https://HOST[:PORT] [--policy FILE] [--insecure-test-root ROOT.pem] [--json]\n"
         "  ratls quote show QUOTE [--json]\n"
         "  ratls quote verify QUOTE [--collateral FILE | --pccs-url URL | --offline] [--at UNIX_SECONDS]\n"
         "                     [--allow-status S1,S2] [--json]\n"
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "quote") == 0)
         return cmd_quote(argc - 2, argv + 2);
+    if (strcmp(argv[1], "verify") == 0)
+        return cmd_verify(argc - 2, argv + 2);
     if (strcmp(argv[1], "collateral") == 0)
         return cmd_collateral(argc - 2, argv + 2);
     if (strcmp(argv[1], "sim") == 0)
