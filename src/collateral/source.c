@@ -60,6 +60,7 @@ typedef struct item {
     int tried;       /* a refresh ran, at verification time last_try */
     int64_t last_try;
     int inflight;
+    unsigned waiters; /* threads waiting for its flight: they still hold it */
     uint64_t flights; /* completed refreshes */
     ratls_status ferr;
     char fmsg[512];
@@ -163,7 +164,7 @@ static void clear_memory_locked(ratls_collateral_source *s)
     }
     size_t keep = 0;
     for (size_t i = 0; i < s->nitems; i++) {
-        if (s->items[i]->inflight) { /* its refresh still owns it */
+        if (s->items[i]->inflight || s->items[i]->waiters) { /* its refresh or its waiters still use it */
             s->items[keep++] = s->items[i];
             continue;
         }
@@ -740,7 +741,8 @@ static item *get_item_locked(ratls_collateral_source *s, const char *key, tdx_it
     if (s->nitems == MAX_ITEMS) { /* evict the least recently used idle item */
         size_t victim = SIZE_MAX;
         for (size_t i = 0; i < s->nitems; i++)
-            if (!s->items[i]->inflight && (victim == SIZE_MAX || s->items[i]->tick < s->items[victim]->tick))
+            if (!s->items[i]->inflight && !s->items[i]->waiters &&
+                (victim == SIZE_MAX || s->items[i]->tick < s->items[victim]->tick))
                 victim = i;
         if (victim == SIZE_MAX)
             return NULL;
@@ -758,7 +760,8 @@ static item *get_item_locked(ratls_collateral_source *s, const char *key, tdx_it
 }
 
 /* The refresh of one item, outside the lock: disk, then the network; on
- * failure, the best copy still usable (memory or disk). */
+ * failure, the best copy still usable (memory or disk). *from_disk: 1 the
+ * copy came from disk, 2 it did because the fetch failed. */
 static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy *held, int held_use, copy *out,
                             int *from_disk, char *err, size_t errlen)
 {
@@ -782,12 +785,22 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
     } else {
         st = net_fetch(s, r, out, err, errlen);
         if (st == RATLS_OK) {
-            /* never trade a held copy for an older issue (a replayed response) */
-            if (held && held_use >= U_STALE && out->info.issued < held->info.issued)
+            /* never trade a held copy (in memory, or on disk for a new
+             * process) for an older issue (a replayed response) */
+            if (held && held_use >= U_STALE && out->info.issued < held->info.issued) {
                 slog(s, RATLS_LOG_WARN, "%s from the service is older than the cached one; keeping the cached one",
                      k_kind_text[r->kind]);
-            else
+            } else if (disk_use >= U_STALE && out->info.issued < disk.info.issued) {
+                slog(s, RATLS_LOG_WARN,
+                     "%s from the service is older than the disk-cached one; keeping the disk-cached one",
+                     k_kind_text[r->kind]);
+                copy_clear(out);
+                *out = disk;
+                *from_disk = 1;
+                return RATLS_OK;
+            } else {
                 disk_store(s, r, out);
+            }
             copy_clear(&disk);
             return RATLS_OK;
         }
@@ -797,7 +810,7 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
         slog(s, RATLS_LOG_WARN, "%s; using the disk-cached %s%s", err, k_kind_text[r->kind],
              disk_use == U_GRACE ? " (EXPIRED, INSECURE grace period)" : "");
         *out = disk;
-        *from_disk = 1;
+        *from_disk = r->offline ? 1 : 2; /* 2: a fallback after a failed fetch */
         return RATLS_OK;
     }
     copy_clear(&disk);
@@ -849,7 +862,9 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
             flight_done = 0; /* it succeeded for another thread's time, not ours */
         }
         if (it->inflight) {
+            it->waiters++;
             pthread_cond_wait(&s->cv, &s->mu);
+            it->waiters--;
             if (it->flights != seen) {
                 seen = it->flights;
                 flight_done = !it->inflight;
@@ -897,6 +912,8 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
         if (fs == RATLS_OK) {
             if (from_disk)
                 s->stats.disk_hits++;
+            if (from_disk == 2)
+                s->stats.upstream_failures++;
             int keep_held = held_use >= U_STALE && fresh.info.issued < held.info.issued;
             if (!keep_held) {
                 item_drop_copy(it);

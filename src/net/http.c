@@ -244,13 +244,13 @@ ratls_status http_get(const http_opts *o, const char *url, const char *const *wa
             s = set_err(err, errlen, RATLS_ERR_HTTP_STATUS, "GET %s: HTTP %ld (%s)", url, status, reason(status));
             retry = status == 429 || status >= 500;
             if (retry && x.retry_after_s >= 0) {
-                if (x.retry_after_s * 1000 > o->max_retry_wait_ms) {
+                if ((int64_t)x.retry_after_s * 1000 > (int64_t)o->max_retry_wait_ms) {
                     s = set_err(err, errlen, RATLS_ERR_HTTP_STATUS,
                                 "GET %s: HTTP %ld (%s) and Retry-After %ld s, longer than the %ld ms allowed", url,
                                 status, reason(status), x.retry_after_s, o->max_retry_wait_ms);
                     break;
                 }
-                delay = x.retry_after_s * 1000;
+                delay = (long)((int64_t)x.retry_after_s * 1000);
             }
         }
         if (!retry || attempt >= o->retries)

@@ -643,6 +643,27 @@ ratls_status collateral_parse_signed_item(int is_tcb, const char *body, size_t l
 
 static int is_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+/* 1 if `b` is exactly one DER SEQUENCE (tag, definite length, contents). */
+static int der_whole_sequence(const uint8_t *b, size_t len)
+{
+    if (len < 2 || b[0] != 0x30)
+        return 0;
+    size_t n, hdr;
+    if (b[1] < 0x80) {
+        n = b[1];
+        hdr = 2;
+    } else {
+        size_t k = b[1] & 0x7fu;
+        if (k == 0 || k > 4 || len < 2 + k)
+            return 0;
+        n = 0;
+        for (size_t i = 0; i < k; i++)
+            n = (n << 8) | b[2 + i];
+        hdr = 2 + k;
+    }
+    return hdr + n == len;
+}
+
 /* A CRL as a service returns it: DER (Intel PCS with encoding=der), hex of
  * the DER (a PCCS), or one PEM "X509 CRL" block (PCS without encoding). */
 ratls_status collateral_crl_to_der(const uint8_t *body, size_t len, uint8_t **der, size_t *der_len, const char *what,
@@ -653,7 +674,7 @@ ratls_status collateral_crl_to_der(const uint8_t *body, size_t len, uint8_t **de
     *der_len = 0;
     if (len > COLLATERAL_MAX_CRL)
         return set_err(err, errlen, RATLS_ERR_TOO_LARGE, "%s of %zu bytes exceeds the limit", what, len);
-    if (len > 0 && body[0] == 0x30) { /* DER SEQUENCE */
+    if (der_whole_sequence(body, len)) { /* DER: one SEQUENCE spanning the body */
         if (!(*der = malloc(len)))
             return RATLS_ERR_NO_MEMORY;
         memcpy(*der, body, len);
