@@ -27,6 +27,7 @@
 #include "base/result_int.h"
 #include "base/util.h"
 #include "core/core.h"
+#include "net/conn.h"
 
 #define HOST_MAX 255
 #define HEADER_MAX (16u * 1024u)
@@ -624,4 +625,10 @@ ratls_status ratls_conn_evidence_json(const ratls_conn *c, char **json_out)
     *json_out = json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return *json_out ? RATLS_OK : RATLS_ERR_NO_MEMORY;
+}
+
+const uint8_t *conn_cert_der(const ratls_conn *c, size_t *len)
+{
+    *len = c->cert_len;
+    return c->cert;
 }
