@@ -38,6 +38,7 @@
 #endif
 
 #include "ratls/ratls.h"
+#include "spawn.h"
 
 #ifndef RATLS_SOURCE_DIR
 #define RATLS_SOURCE_DIR "."
@@ -394,62 +395,6 @@ static void bench_warm(const loaded_case *lc, const ratls_policy *pol, long n, s
 
 /* ---- collateral source against a loopback PCS stand-in ---- */
 
-typedef struct standin {
-    pid_t pid;
-    int to_child; /* its stdin: closing it stops the server */
-    char url[64];
-} standin;
-
-static int standin_start(const char *script, const char *bundle, standin *si)
-{
-    int in[2], out[2];
-    memset(si, 0, sizeof(*si));
-    if (pipe(in) != 0 || pipe(out) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        execl("/usr/bin/python3", "python3", script, "--bundle", bundle, (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    char line[64] = "";
-    size_t n = 0;
-    while (n + 1 < sizeof(line)) {
-        ssize_t k = read(out[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = 0;
-    close(out[0]);
-    int port = 0;
-    if (sscanf(line, "PORT %d", &port) != 1 || port <= 0) {
-        close(in[1]);
-        waitpid(pid, NULL, 0);
-        return -1;
-    }
-    si->pid = pid;
-    si->to_child = in[1];
-    snprintf(si->url, sizeof(si->url), "http://127.0.0.1:%d", port);
-    return 0;
-}
-
-static void standin_stop(standin *si)
-{
-    if (si->pid <= 0)
-        return;
-    close(si->to_child);
-    waitpid(si->pid, NULL, 0);
-    si->pid = 0;
-}
-
 static ratls_collateral_source *pccs_source(const char *url, const char *cache_dir)
 {
     ratls_collateral_source *src = ratls_collateral_source_new();
@@ -725,24 +670,27 @@ int main(int argc, char **argv)
         if (fetch) {
             char bundle[4096];
             join_path(bundle, sizeof(bundle), dir, lc.c->collateral);
-            standin si;
-            if (standin_start(RATLS_SOURCE_DIR "/tests/collateral/pcs_standin.py", bundle, &si) != 0)
-                die("cannot start the PCS stand-in (/usr/bin/python3 %s)",
-                    RATLS_SOURCE_DIR "/tests/collateral/pcs_standin.py");
+            bench_child si;
+            char *sargv[] = {(char *)"/usr/bin/python3", (char *)RATLS_SOURCE_DIR "/tests/collateral/pcs_standin.py",
+                             (char *)"--bundle", bundle, NULL};
+            if (bench_spawn(sargv, "PORT ", &si) != 0)
+                die("cannot start the PCS stand-in (/usr/bin/python3 %s)", sargv[1]);
+            char url[64];
+            snprintf(url, sizeof(url), "http://127.0.0.1:%d", si.port);
             stats direct, cached, coldf, coldd;
             double req_fetch = 0, req_disk = 0;
-            bench_warm_pair(&lc, pol, si.url, warm_n, &direct, &cached);
-            bench_cold_fetch(&lc, pol, si.url, NULL, fetch_n, &coldf, &req_fetch);
+            bench_warm_pair(&lc, pol, url, warm_n, &direct, &cached);
+            bench_cold_fetch(&lc, pol, url, NULL, fetch_n, &coldf, &req_fetch);
             char disk[] = "/tmp/ratls-bench-cache-XXXXXX";
             if (!mkdtemp(disk))
                 die("mkdtemp failed");
             { /* populate the disk cache once */
                 stats tmp;
                 double r;
-                bench_cold_fetch(&lc, pol, si.url, disk, 1, &tmp, &r);
+                bench_cold_fetch(&lc, pol, url, disk, 1, &tmp, &r);
             }
-            bench_cold_fetch(&lc, pol, si.url, disk, fetch_n, &coldd, &req_disk);
-            standin_stop(&si);
+            bench_cold_fetch(&lc, pol, url, disk, fetch_n, &coldd, &req_disk);
+            bench_reap(&si);
             char cmd[4200];
             snprintf(cmd, sizeof(cmd), "rm -rf '%s'", disk);
             if (system(cmd) != 0)

@@ -51,7 +51,11 @@ RATLS_API void ratls_curl_forget(ratls_curl *rc);
 
 /* Set the handle's TLS hooks (CURLOPT_SSL_CTX_FUNCTION/DATA), turn TLS
  * session reuse off, require peer verification, and join the ratls_curl's
- * own connection pool (CURLOPT_SHARE). Do not override these options later. */
+ * own connection pool (CURLOPT_SHARE). Do not override these options later.
+ * It also clears CURLOPT_CAPATH, so curl caches the CA store between
+ * connections (hosts outside the map are still checked against the CA
+ * bundle, CURLOPT_CAINFO); a CA directory set afterwards is honoured, at the
+ * cost of re-reading it on every connection. */
 RATLS_API RATLS_WUR ratls_status ratls_curl_attach(ratls_curl *rc, CURL *easy);
 /* Undo ratls_curl_attach (the handle leaves the pool); forget its results. */
 RATLS_API void ratls_curl_detach(ratls_curl *rc, CURL *easy);

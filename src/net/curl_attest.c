@@ -377,7 +377,12 @@ ratls_status ratls_curl_attach(ratls_curl *rc, CURL *easy)
         curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SHARE, rc->share) != CURLE_OK)
-        return RATLS_ERR_INTERNAL; /* a curl without the OpenSSL backend's SSL_CTX hook */
+        return RATLS_ERR_INTERNAL;
+    /* curl caches the CA store between connections only without a CA
+     * directory: a reconnect then costs a plain handshake, not ~20 ms of
+     * re-reading the system bundle (which still applies, via CURLOPT_CAINFO,
+     * to hosts outside the map) */
+    curl_easy_setopt(easy, CURLOPT_CAPATH, NULL); /* a curl without the OpenSSL backend's SSL_CTX hook */
     return RATLS_OK;
 }
 
