@@ -287,7 +287,7 @@ ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_polic
         PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy is not a JSON object (%s)", o ? "wrong type" : je.text);
     static const char *const top[] = {
         "version",          "tcb",          "bootchain",          "os_image_hash", "app_compose",
-        "app_compose_hash", "key_provider", "require_all_checks", "insecure"};
+        "app_compose_hash", "key_provider", "require_all_checks", "insecure",      "app_compose_overrides"};
     if (only_keys(o, top, sizeof top / sizeof top[0], &bad))
         PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: unknown key \"%s\"", bad);
     json_t *ver = json_object_get(o, "version");
@@ -353,6 +353,38 @@ ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_polic
     const char *ach = opt_str(o, "app_compose_hash", &badtype);
     if (ac && !json_is_null(ac) && ach)
         PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: give app_compose or app_compose_hash, not both");
+    json_t *ov = json_object_get(o, "app_compose_overrides");
+    if (ov && !json_is_null(ov)) {
+        /* a base app compose (e.g. a deployment tool's default) with the two
+         * fields deployments change replaced, as the seed's verifier does */
+        static const char *const okeys[] = {"docker_compose_file", "allowed_envs"};
+        if (!json_is_object(ov) || only_keys(ov, okeys, 2, &bad))
+            PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: app_compose_overrides may hold %s",
+                  "docker_compose_file and allowed_envs");
+        if (!ac || !json_is_object(ac))
+            PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: app_compose_overrides needs the base %s", "app_compose");
+        json_t *dcf = json_object_get(ov, "docker_compose_file"), *envs = json_object_get(ov, "allowed_envs");
+        if (dcf && !json_is_string(dcf))
+            PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: app_compose_overrides.%s must be a string",
+                  "docker_compose_file");
+        if (envs) {
+            size_t i;
+            json_t *e;
+            int okarr = json_is_array(envs);
+            json_array_foreach(envs, i, e) okarr = okarr && json_is_string(e);
+            if (!okarr)
+                PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: app_compose_overrides.%s must be an array of strings",
+                      "allowed_envs");
+        }
+        ac = json_deep_copy(ac);
+        if (!ac)
+            PFAIL(RATLS_ERR_NO_MEMORY, "policy: %s", "out of memory");
+        if (dcf)
+            json_object_set(ac, "docker_compose_file", dcf);
+        if (envs)
+            json_object_set(ac, "allowed_envs", envs);
+        json_object_set_new(o, "app_compose", ac); /* o owns the merged copy */
+    }
     if (ac && !json_is_null(ac)) {
         if (!json_is_object(ac))
             PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: app_compose must be the app compose object");

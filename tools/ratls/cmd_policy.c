@@ -14,7 +14,8 @@ static void usage_policy(void)
         stderr,
         "usage: ratls policy init [-o FILE] [--from-response RESPONSE.json]\n"
         "                         [--mrtd HEX --rtmr0 HEX --rtmr1 HEX --rtmr2 HEX] [--os-image-hash HEX]\n"
-        "                         [--app-compose FILE | --compose-hash HEX] [--key-provider NAME --key-provider-id "
+        "                         [--app-compose FILE [--docker-compose-file FILE] [--allowed-envs A,B] |\n"
+        "                          --compose-hash HEX] [--key-provider NAME --key-provider-id "
         "HEX]\n"
         "                         [--allow-status S1,S2] [--deny-advisory ID]... [--min-tcb-evaluation-number N]\n"
         "                         [--require-all-checks]\n"
@@ -117,6 +118,26 @@ int cmd_policy(int argc, char **argv)
             }
             json_object_del(pol, "app_compose_hash");
             json_object_set_new(pol, "app_compose", ac);
+        } else if (strcmp(a, "--docker-compose-file") == 0 && val) {
+            uint8_t *dc = NULL;
+            size_t dl = 0;
+            if (cli_read_file(argv[++i], 4u << 20, &dc, &dl))
+                goto out;
+            json_t *ov = json_object_get(pol, "app_compose_overrides");
+            if (!ov)
+                json_object_set_new(pol, "app_compose_overrides", ov = json_object());
+            json_object_set_new(ov, "docker_compose_file", json_stringn((const char *)dc, dl));
+            free(dc);
+        } else if (strcmp(a, "--allowed-envs") == 0 && val) {
+            json_t *ov = json_object_get(pol, "app_compose_overrides");
+            if (!ov)
+                json_object_set_new(pol, "app_compose_overrides", ov = json_object());
+            json_t *envs = json_array();
+            char *csv = strdup(argv[++i]), *save = NULL;
+            for (char *t = csv ? strtok_r(csv, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(envs, json_string(t));
+            free(csv);
+            json_object_set_new(ov, "allowed_envs", envs);
         } else if (strcmp(a, "--key-provider") == 0 && val) {
             json_t *kp = json_object_get(pol, "key_provider");
             if (!kp)
