@@ -36,6 +36,9 @@ void format_iso8601_utc(int64_t t, char out[32]);
 /* Days-from-civil conversion (no libc timezone state). */
 int64_t utc_from_fields(int year, int mon, int day, int hour, int min, int sec);
 
+/* Keccak-256 (Ethereum's, not SHA3-256). */
+void keccak256(const uint8_t *in, size_t len, uint8_t out[32]);
+
 /* Constant-time equality (0 = equal). */
 int ct_memcmp(const void *a, const void *b, size_t n);
 

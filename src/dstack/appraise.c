@@ -2,6 +2,7 @@
  * certificate binding and the measured software. Appraisal only: no I/O. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -66,6 +67,64 @@ static void check_key_provider(actx *a, const ratls_event *e)
         result_check_add(a->r, "key_provider", RATLS_CHECK_PASS, "key provider %s with the expected id", name);
     }
     json_decref(o);
+}
+
+/* MRCONFIGID as dstack writes it for the expected compose hash. Format 1:
+ * the hash itself. Format 2: keccak256(compose hash || app id (20 bytes) ||
+ * key-provider kind (none 0, local-sgx 1, kms 2, tpm 3) || key-provider id),
+ * the app id and key provider taken from the (replayed) event log.
+ * 0 and the expected value, or -1 and why not. */
+static int expected_mr_config_id(const ratls_eventlog *log, const uint8_t compose[32], unsigned format, uint8_t out[48],
+                                 const char **why)
+{
+    memset(out, 0, 48);
+    out[0] = (uint8_t)format;
+    if (format == 1) {
+        memcpy(out + 1, compose, 32);
+        return 0;
+    }
+    if (format != 2) {
+        *why = "MRCONFIGID has a format this verifier does not know";
+        return -1;
+    }
+    const ratls_event *app = ratls_eventlog_find(log, "app-id", 0), *kp = ratls_eventlog_find(log, "key-provider", 0);
+    if (!app || app->payload_len != 20 || !kp) {
+        *why = "MRCONFIGID format 2 needs the app-id (20 bytes) and key-provider events";
+        return -1;
+    }
+    json_error_t je;
+    json_t *o = json_loadb((const char *)kp->payload, kp->payload_len, RATLS_JSON_FLAGS, &je);
+    const char *name = NULL, *id = NULL;
+    static const char *const kinds[] = {"none", "local-sgx", "kms", "tpm"};
+    int kind = -1;
+    if (o && jget_str(o, "name", &name, NULL) == RATLS_OK && jget_str(o, "id", &id, NULL) == RATLS_OK)
+        for (int i = 0; i < 4; i++)
+            if (strcmp(name, kinds[i]) == 0)
+                kind = i;
+    uint8_t *idb = NULL;
+    size_t idl = 0;
+    if (kind < 0 || hex_decode_alloc(id, strlen(id), 4096, &idb, &idl) != 0) {
+        json_decref(o);
+        *why = "MRCONFIGID format 2: the key-provider event names an unknown provider or a non-hex id";
+        return -1;
+    }
+    json_decref(o);
+    uint8_t *buf = malloc(32 + 20 + 1 + idl), h[32];
+    if (!buf) {
+        free(idb);
+        *why = "out of memory";
+        return -1;
+    }
+    memcpy(buf, compose, 32);
+    memcpy(buf + 32, app->payload, 20);
+    buf[52] = (uint8_t)kind;
+    if (idl)
+        memcpy(buf + 53, idb, idl);
+    keccak256(buf, 53 + idl, h);
+    memcpy(out + 1, h, 32);
+    free(buf);
+    free(idb);
+    return 0;
 }
 
 ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, const ratls_tdx_report *rep,
@@ -181,14 +240,22 @@ ratls_status dstack_appraise(const ratls_evidence *ev, const ratls_policy *p, co
         else if (ev->has_app_compose_hash && memcmp(ev->app_compose_hash, p->compose, 32) != 0)
             fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s",
                  "the app compose the server reports differs from the expected one");
-        else if (rep->mr_config_id[0] == 1 && memcmp(rep->mr_config_id + 1, p->compose, 32) != 0)
-            fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s", "MRCONFIGID carries another compose hash");
-        else
+        else if (memcmp(rep->mr_config_id, zero, 48) == 0)
             result_check_add(r, "app_compose", RATLS_CHECK_PASS, "%s",
-                             rep->mr_config_id[0] == 1 ? "the expected app compose (event and MRCONFIGID)"
-                             : memcmp(rep->mr_config_id, zero, 48) == 0
-                                 ? "the expected app compose (compose-hash event; MRCONFIGID unused)"
-                                 : "the expected app compose (compose-hash event; MRCONFIGID in another format)");
+                             "the expected app compose (compose-hash event; MRCONFIGID unused)");
+        else {
+            /* set by the deployer: it must say the same, in a format we know */
+            uint8_t want[48];
+            const char *why = NULL;
+            if (expected_mr_config_id(ev->log, p->compose, rep->mr_config_id[0], want, &why) != 0)
+                fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "%s", why);
+            else if (memcmp(want, rep->mr_config_id, 48) != 0)
+                fail(&a, RATLS_ERR_COMPOSE_HASH, "app_compose", "MRCONFIGID (format %u) carries another %s",
+                     rep->mr_config_id[0], rep->mr_config_id[0] == 1 ? "compose hash" : "app configuration");
+            else
+                result_check_add(r, "app_compose", RATLS_CHECK_PASS,
+                                 "the expected app compose (event and MRCONFIGID format %u)", rep->mr_config_id[0]);
+        }
     }
 
     /* key_provider */

@@ -184,6 +184,37 @@ static void test_json_span(void **state)
     span_bad(deep, "k"); /* nested too deep */
 }
 
+static void test_keccak256(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t repeat;
+        const char *hex;
+    } v[] = {
+        {"", 1, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"},
+        {"abc", 1, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"},
+        /* 136 bytes: exactly one rate block, then a padding-only block */
+        {"a", 136, "a6c4d403279fe3e0af03729caada8374b5ca54d8065329a3ebcaeb4b60aa386e"},
+        /* 135 bytes: both padding bits in the last byte of the block */
+        {"a", 135, "34367dc248bbd832f4e3e69dfaac2f92638bd0bbd18f2912ba4ef454919cf446"},
+        /* 200 bytes: two blocks (values from the js-sha3 npm package) */
+        {"a", 200, "96ea54061def936c4be90b518992fdc6f12f535068a256229aca54267b4d084d"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = strlen(v[i].in) * v[i].repeat;
+        uint8_t *buf = malloc(n + 1), out[32];
+        char hex[65];
+        assert_non_null(buf);
+        for (size_t k = 0; k < v[i].repeat; k++)
+            memcpy(buf + k * strlen(v[i].in), v[i].in, strlen(v[i].in));
+        keccak256(buf, n, out);
+        hex_encode(out, 32, hex);
+        assert_string_equal(hex, v[i].hex);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_status_strings),
         cmocka_unit_test(test_policy_strings),
         cmocka_unit_test(test_json_span),
+        cmocka_unit_test(test_keccak256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,8 +213,9 @@ static const uint8_t k_cert_a[] = {0x30, 0x03, 0x02, 0x01, 0x0a};
 static const uint8_t k_cert_b[] = {0x30, 0x03, 0x02, 0x01, 0x0b};
 
 /* A bare dstack response whose quote (test PKI) binds a log with a
- * certificate event for k_cert_a and REPORTDATA = nonce. */
-static char *sim_response(const uint8_t nonce[64], tp_output *out)
+ * certificate event for k_cert_a and REPORTDATA = nonce; with `mrcfg`, also
+ * app-id (20 x 0x11) and key-provider (kms, id abcd) events and that MRCONFIGID. */
+static char *sim_response_cfg(const uint8_t nonce[64], const uint8_t *mrcfg, tp_output *out)
 {
     json_t *log = json_array();
     uint8_t boot[48] = {1};
@@ -225,6 +226,13 @@ static char *sim_response(const uint8_t nonce[64], tp_output *out)
                                          "digest", bh, "event", "", "event_payload", ""));
     uint8_t ch[32] = {7};
     json_array_append_new(log, runtime_event("compose-hash", ch, 32));
+    if (mrcfg) {
+        uint8_t app[20];
+        memset(app, 0x11, 20);
+        static const char kp[] = "{\"name\":\"kms\",\"id\":\"abcd\"}";
+        json_array_append_new(log, runtime_event("app-id", app, 20));
+        json_array_append_new(log, runtime_event("key-provider", (const uint8_t *)kp, strlen(kp)));
+    }
     uint8_t h[32];
     char hh[65];
     SHA256(k_cert_a, sizeof k_cert_a, h);
@@ -242,6 +250,8 @@ static char *sim_response(const uint8_t nonce[64], tp_output *out)
     tp_scenario_default(&s, 1760000000);
     ratls_eventlog_replay(l, s.report.rtmr);
     memcpy(s.report.report_data, nonce, 64);
+    if (mrcfg)
+        memcpy(s.report.mr_config_id, mrcfg, 48);
     ratls_eventlog_free(l);
     assert_int_equal(tp_generate(&s, out), 0);
     char *qh = malloc(2 * out->quote_len + 1);
@@ -254,6 +264,8 @@ static char *sim_response(const uint8_t nonce[64], tp_output *out)
     free(log_text);
     return text;
 }
+
+static char *sim_response(const uint8_t nonce[64], tp_output *out) { return sim_response_cfg(nonce, NULL, out); }
 
 static ratls_status verify_sim(const char *resp, const tp_output *out, const uint8_t *cert, size_t cl,
                                const uint8_t nonce[64], ratls_result **r)
@@ -318,6 +330,52 @@ static void test_cert_binding_and_nonce(void **state)
     json_decref(o);
     free(resp);
     tp_output_free(&out);
+}
+
+/* MRCONFIGID, when the deployer set it, must carry the expected compose:
+ * format 1 (the hash), format 2 (keccak256 over compose hash, app id,
+ * key-provider kind and id; the value below is from the js-sha3 npm
+ * package); anything else, or another value, fails app_compose. */
+static void test_mr_config_id(void **state)
+{
+    (void)state;
+    uint8_t nonce[64] = {0}, cfg[48];
+    static const char v2[] = "77320967a9166b1dd0c63dab93200d48200157e9be1fa9663bfe0c366300ee2f";
+    struct {
+        uint8_t format;
+        int tweak;
+        ratls_status want;
+    } cases[] = {
+        {1, 0, RATLS_OK},
+        {1, 1, RATLS_ERR_COMPOSE_HASH},
+        {2, 0, RATLS_OK},
+        {2, 1, RATLS_ERR_COMPOSE_HASH},
+        {3, 0, RATLS_ERR_COMPOSE_HASH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(cfg, 0, sizeof cfg);
+        cfg[0] = cases[i].format;
+        if (cases[i].format == 1)
+            cfg[1] = 7; /* the compose hash 07 00 .. 00 */
+        else if (cases[i].format == 2)
+            for (int k = 0; k < 32; k++)
+                sscanf(v2 + 2 * k, "%2hhx", &cfg[1 + k]);
+        if (cases[i].tweak)
+            cfg[20] ^= 1;
+        tp_output out;
+        char *resp = sim_response_cfg(nonce, cfg, &out);
+        ratls_result *r = NULL;
+        assert_int_equal(verify_sim(resp, &out, k_cert_a, sizeof k_cert_a, nonce, &r), cases[i].want);
+        const char *d = NULL;
+        ratls_check_outcome o;
+        assert_true(ratls_result_find_check(r, "app_compose", &o, &d) >= 0);
+        assert_int_equal(o, cases[i].want == RATLS_OK ? RATLS_CHECK_PASS : RATLS_CHECK_FAIL);
+        if (cases[i].want == RATLS_OK)
+            assert_non_null(strstr(d, "MRCONFIGID format"));
+        ratls_result_free(r);
+        free(resp);
+        tp_output_free(&out);
+    }
 }
 
 /* A bare quote (no dstack response) with a challenge, a certificate or dstack
@@ -423,9 +481,8 @@ static void test_policy_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_triple),
-        cmocka_unit_test(test_cert_binding_and_nonce),
-        cmocka_unit_test(test_bare_quote_not_fail_open),
+        cmocka_unit_test(test_real_triple),  cmocka_unit_test(test_cert_binding_and_nonce),
+        cmocka_unit_test(test_mr_config_id), cmocka_unit_test(test_bare_quote_not_fail_open),
         cmocka_unit_test(test_policy_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
