@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build ratls_bench, run it and the dcap-qvl JavaScript reference on the same
-# inputs, and print the figures side by side. Prints; asserts nothing.
+# inputs, and print the figures side by side; then the collateral-source and
+# attested-connection figures. Prints; asserts nothing.
 #
 # usage: bench/run.sh [--iterations N] [--js-iterations N] [--vectors DIR]
 #   --iterations N      ratls runs per figure (default: 2000 cold, 20000 warm)
@@ -35,7 +36,7 @@ echo "== build (Release) in $build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRATLS_TESTS=OFF >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log" >&2; echo "run.sh: cmake configure failed" >&2; exit 1; }
 rm -f "$build.configure.log"
-cmake --build "$build" --target ratls_bench -j "$(nproc 2>/dev/null || echo 2)" >"$build/build.log" 2>&1 ||
+cmake --build "$build" --target ratls_bench ratls_bench_connect -j "$(nproc 2>/dev/null || echo 2)" >"$build/build.log" 2>&1 ||
   { tail -n 40 "$build/build.log" >&2; echo "run.sh: build failed (full log: $build/build.log)" >&2; exit 1; }
 
 status=0
@@ -104,4 +105,8 @@ for c in $cases; do
 done
 [ "$js_ok" = 1 ] && echo "dcap-qvl: $(field "$js_out" "${cases%%$'\n'*}" "" version) on node $(node --version 2>/dev/null)"
 echo "raw figures: $ratls_out $js_out"
+
+echo
+echo "== attested connections through libcurl against ratls sim (loopback)"
+"$build/bench/ratls_bench_connect" || { echo "run.sh: ratls_bench_connect failed" >&2; status=1; }
 exit $status

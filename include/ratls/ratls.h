@@ -563,8 +563,7 @@ typedef struct ratls_conn ratls_conn;
  * hosts: web-PKI verification, *result stays NULL. `timeout_ms` bounds the
  * connect and every read or write (0: 10 s). On failure *out is NULL. */
 RATLS_API RATLS_WUR ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const char *port,
-                                               int64_t now, long timeout_ms, ratls_conn **out,
-                                               ratls_result **result);
+                                               int64_t now, long timeout_ms, ratls_conn **out, ratls_result **result);
 /* Bytes written or read (> 0), 0 at the peer's orderly close, -1 on error. */
 RATLS_API long ratls_conn_write(ratls_conn *c, const void *buf, size_t len);
 RATLS_API long ratls_conn_read(ratls_conn *c, void *buf, size_t len);

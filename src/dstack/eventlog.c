@@ -8,6 +8,7 @@
 
 #include "base/json_util.h"
 #include "base/util.h"
+#include "dstack/dstack.h"
 
 #define EVENT_MAX_PAYLOAD (64u * 1024u)
 #define EVENT_MAX_NAME 256u
@@ -44,6 +45,14 @@ static int sha384_parts(const void *const *parts, const size_t *lens, size_t n, 
     ok = ok && EVP_DigestFinal_ex(md, out, &ol) == 1 && ol == 48;
     EVP_MD_CTX_free(md);
     return ok ? 0 : -1;
+}
+
+int dstack_runtime_digest_v1(const char *name, const uint8_t *payload, size_t payload_len, uint8_t out[48])
+{
+    static const uint8_t t[4] = {0x01, 0x00, 0x00, 0x08}; /* le32(0x08000001) */
+    const void *parts[5] = {t, ":", name, ":", payload};
+    size_t lens[5] = {4, 1, strlen(name), 1, payload_len};
+    return sha384_parts(parts, lens, 5, out);
 }
 
 /* RFC 8785 string: ECMAScript JSON.stringify escaping of valid UTF-8. */
@@ -115,10 +124,7 @@ static int runtime_digest(const ratls_event *e, uint8_t out[48])
         free(buf);
         return rc;
     }
-    uint8_t t[4] = {0x01, 0x00, 0x00, 0x08}; /* le32(0x08000001) */
-    const void *parts[5] = {t, ":", e->name, ":", e->payload};
-    size_t lens[5] = {4, 1, strlen(e->name), 1, e->payload_len};
-    return sha384_parts(parts, lens, 5, out);
+    return dstack_runtime_digest_v1(e->name, e->payload, e->payload_len, out);
 }
 
 #define FAIL(st, ...)                                                                                                  \

@@ -323,8 +323,13 @@ static ratls_status read_response(ratls_conn *c, long *status, uint8_t **body, s
     }
     size_t hlen = (size_t)(end - r.b) + 4;
     end[2] = 0; /* headers end with the last header's CRLF */
-    int major = 0, minor = 0, code = 0;
-    if (sscanf((char *)r.b, "HTTP/%d.%d %d", &major, &minor, &code) != 3 || major != 1 || code < 100 || code > 999) {
+    /* status line: "HTTP/1.x NNN" */
+    const char *sl = (const char *)r.b;
+    int code = 0;
+    if (strncmp(sl, "HTTP/1.", 7) == 0 && sl[7] >= '0' && sl[7] <= '9' && sl[8] == ' ' && sl[9] >= '1' &&
+        sl[9] <= '9' && sl[10] >= '0' && sl[10] <= '9' && sl[11] >= '0' && sl[11] <= '9')
+        code = (sl[9] - '0') * 100 + (sl[10] - '0') * 10 + (sl[11] - '0');
+    if (code == 0) {
         s = set_err(err, errlen, RATLS_ERR_ATTESTATION_RESPONSE, "%s:%s did not answer with HTTP/1.x", c->host,
                     c->port);
         goto fail;

@@ -186,7 +186,7 @@ static int url_host_port(CURL *easy, char *host, size_t hn, char *port, size_t p
         if (ok) {
             memcpy(host, a, n);
             host[n] = 0;
-            strcpy(port, ps);
+            memcpy(port, ps, strlen(ps) + 1);
         }
     }
     curl_free(hs);
@@ -359,7 +359,7 @@ ratls_status ratls_curl_attach(ratls_curl *rc, CURL *easy)
     pthread_mutex_lock(&rc->mu);
     slot *s = find_slot_locked(rc, easy);
     if (!s) {
-        slot **ns = realloc(rc->slots, (rc->nslots + 1) * sizeof *ns);
+        slot **ns = realloc(rc->slots, (rc->nslots + 1) * sizeof(slot *));
         if (ns)
             rc->slots = ns;
         s = ns ? calloc(1, sizeof *s) : NULL;

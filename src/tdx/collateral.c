@@ -613,7 +613,7 @@ ratls_status collateral_parse_signed_item(int is_tcb, const char *body, size_t l
     memset(out, 0, sizeof *out);
     ratls_status s =
         split_signed_body(body, len, is_tcb ? "tcbInfo" : "enclaveIdentity", &out->text, &sig, what, err, errlen);
-    if (!s)
+    if (!s && sig)
         s = sig_hex(sig, out->sig, is_tcb ? "TCB Info signature" : "QE Identity signature", err, errlen);
     free(sig);
     if (!s && is_tcb) {

@@ -682,6 +682,37 @@ static int pki_build(void)
 
 static void pki_init(void) { g_pki.ok = pki_build() == 0; }
 
+/* PCK CA certificates kept for tp_scenario.reuse_pck_ca, one per CA kind
+ * (held for the life of the process, like the keys). */
+static struct {
+    X509 *cert;
+    int64_t not_before, not_after;
+} g_ca_cache[2];
+static pthread_mutex_t g_ca_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The PCK CA certificate for `cs`: a new one, or with `reuse` the cached one
+ * for the same kind and validity (made and cached on a miss). */
+static X509 *pck_ca_cert(const cert_spec *cs, int processor, int reuse)
+{
+    if (!reuse)
+        return make_cert(cs);
+    X509 *x = NULL;
+    pthread_mutex_lock(&g_ca_mu);
+    if (g_ca_cache[processor].cert != NULL && g_ca_cache[processor].not_before == cs->not_before &&
+        g_ca_cache[processor].not_after == cs->not_after) {
+        x = g_ca_cache[processor].cert;
+    } else if ((x = make_cert(cs)) != NULL) {
+        X509_free(g_ca_cache[processor].cert);
+        g_ca_cache[processor].cert = x;
+        g_ca_cache[processor].not_before = cs->not_before;
+        g_ca_cache[processor].not_after = cs->not_after;
+    }
+    if (x != NULL && X509_up_ref(x) != 1)
+        x = NULL;
+    pthread_mutex_unlock(&g_ca_mu);
+    return x;
+}
+
 /* ------------------------------------------------------------------ */
 /* Signed JSON texts                                                    */
 /* ------------------------------------------------------------------ */
@@ -1078,7 +1109,7 @@ int tp_generate(const tp_scenario *s, tp_output *out)
         .not_after = s->now + s->pck_ca_window.to_off,
         .crl_uri = TP_URL_ROOT_CRL,
     };
-    ca = make_cert(&ca_spec);
+    ca = pck_ca_cert(&ca_spec, s->processor_ca ? 1 : 0, s->reuse_pck_ca);
     if (ca == NULL)
         goto out;
     cert_spec leaf_spec = {

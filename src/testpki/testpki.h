@@ -109,6 +109,12 @@ typedef struct tp_scenario {
     tp_window pck_crl_window;
     tp_window tcb_signing_window; /* TCB signing certificate notBefore/notAfter */
     tp_window pck_ca_window;
+
+    /* Reuse the PCK CA certificate an earlier call with this flag made for the
+     * same CA and validity (per process), instead of a new one per call: the
+     * quotes of later calls then verify with the collateral of an earlier one,
+     * as quotes of one platform do (the simulated server). Default 0. */
+    int reuse_pck_ca;
 } tp_scenario;
 
 /* Fill a scenario that verifies as UpToDate at `now` with no advisories:
@@ -128,7 +134,7 @@ typedef struct tp_output {
 } tp_output;
 
 /* The PKI (keys and CA certificates) is created once per process and reused,
- * so many scenarios are cheap. Returns 0 on success. */
+ * so many scenarios are cheap. Thread-safe. Returns 0 on success. */
 int tp_generate(const tp_scenario *s, tp_output *out);
 void tp_output_free(tp_output *out);
 

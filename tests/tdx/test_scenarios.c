@@ -1827,6 +1827,20 @@ static void test_cache_rejects_tampered_quotes(void **state)
     ratls_result_free(r);
     gen_free(&g2);
 
+    /* with reuse_pck_ca (the simulated server), a later quote of the platform
+     * verifies with an earlier call's collateral */
+    tp_scenario s3;
+    base(&s3);
+    s3.reuse_pck_ca = 1;
+    gen g3, g4;
+    gen_make(&s3, &g3);
+    s3.report.report_data[0] ^= 0xFF;
+    gen_make(&s3, &g4);
+    assert_verdict(r, ratls_verify(v, g4.ev, g3.coll, p, NOW, &r), RATLS_OK, "UpToDate", NULL);
+    ratls_result_free(r);
+    gen_free(&g3);
+    gen_free(&g4);
+
     ratls_policy_free(p);
     ratls_verifier_free(v);
     gen_free(&g);

@@ -46,6 +46,7 @@ int cmd_quote(int argc, char **argv);
 int cmd_collateral(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_sim_server(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);

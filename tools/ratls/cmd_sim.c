@@ -54,7 +54,9 @@ static const scenario_def *find_scenario(const char *name)
 
 static void usage_sim(void)
 {
-    fprintf(stderr, "usage: ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\nscenarios:\n");
+    fprintf(stderr, "usage: ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
+                    "       ratls sim [--port N] [--misbehave MODE] ... (the simulated server: ratls sim --help)\n"
+                    "scenarios:\n");
     for (size_t i = 0; i < sizeof k_scenarios / sizeof k_scenarios[0]; i++)
         fprintf(stderr, "  %-18s %s\n", k_scenarios[i].name, k_scenarios[i].what);
 }
@@ -73,7 +75,9 @@ static int generate(const scenario_def *sd, int64_t now, tp_output *out)
 
 int cmd_sim(int argc, char **argv)
 {
-    if (argc < 1 || strcmp(argv[0], "generate") != 0) {
+    if (argc < 1 || strncmp(argv[0], "--", 2) == 0) /* the simulated server */
+        return cmd_sim_server(argc, argv);
+    if (strcmp(argv[0], "generate") != 0) {
         usage_sim();
         return EXIT_USAGE;
     }

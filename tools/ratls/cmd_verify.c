@@ -44,7 +44,8 @@ static int parse_url(const char *url, char *host, size_t hn, char *port, size_t 
     if (*p == ':') {
         p++;
         size_t n = strspn(p, "0123456789");
-        if (n == 0 || n > 5 || atoi(p) < 1 || atoi(p) > 65535)
+        long v = n > 0 && n <= 5 ? strtol(p, NULL, 10) : 0;
+        if (v < 1 || v > 65535)
             return -1;
         snprintf(port, pn, "%.*s", (int)n, p);
         p += n;

@@ -17,6 +17,8 @@ static void usage(void)
         "  ratls collateral fetch QUOTE [--pccs-url URL] [-o FILE]\n"
         "  ratls evidence verify RESPONSE.json --cert CERT --nonce HEX --policy POLICY.json [--collateral FILE]\n"
         "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
+        "  ratls sim [--port N] [--host ADDR] [--state-dir DIR] [--misbehave MODE] [--delay-ms MS]\n"
+        "            [--exit-on-stdin-eof]   (a simulated dstack TDX server over HTTPS)\n"
         "  ratls demo [--json]\n"
         "  ratls compose-hash APP_COMPOSE.json [--canonical]\n\n"
         "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
