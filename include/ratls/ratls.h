@@ -545,9 +545,12 @@ typedef struct ratls_hostmap ratls_hostmap;
 
 RATLS_API RATLS_WUR ratls_hostmap *ratls_hostmap_new(void);
 RATLS_API void ratls_hostmap_free(ratls_hostmap *m);
-/* Attest `host` (a DNS name or IP literal, matched exactly, case-insensitive)
- * with `v` under `p`. Both are borrowed: they must outlive the map. A host
- * added twice keeps the last entry. */
+/* Attest `host` with `v` under `p`. `host` is a DNS name (internationalised
+ * names in their xn-- form) or an IP literal; names are compared in canonical
+ * form: lower case, without a trailing dot, IP literals in standard text
+ * ("[::1]", "0:0::1" and "::1" are one host). Both `v` and `p` are
+ * borrowed: they must outlive the map. A host added twice keeps the last
+ * entry. RATLS_ERR_INVALID_ARGUMENT for anything else. */
 RATLS_API RATLS_WUR ratls_status ratls_hostmap_add(ratls_hostmap *m, const char *host, ratls_verifier *v,
                                                    const ratls_policy *p);
 /* 1 and the entry's verifier and policy if `host` is attested, else 0. */
@@ -560,8 +563,11 @@ typedef struct ratls_conn ratls_conn;
  * and return the connection only if it verified and was accepted;
  * *result (if not NULL) receives the attestation result either way (its
  * first check, "transport", says how far the connection got). For other
- * hosts: web-PKI verification, *result stays NULL. `timeout_ms` bounds the
- * connect and every read or write (0: 10 s). On failure *out is NULL. */
+ * hosts: web-PKI verification, *result stays NULL. `timeout_ms` (0: 10 s)
+ * bounds the whole of connecting and attesting (collateral fetches aside,
+ * which the source's own timeouts bound), then each of the application's
+ * reads and writes. `host` is matched after canonicalisation (case, one
+ * trailing dot, IP literal spelling). On failure *out is NULL. */
 RATLS_API RATLS_WUR ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const char *port,
                                                int64_t now, long timeout_ms, ratls_conn **out, ratls_result **result);
 /* Bytes written or read (> 0), 0 at the peer's orderly close, -1 on error. */

@@ -8,7 +8,15 @@
  * fresh nonce, and the TD must have logged exactly this certificate), and the
  * handshake fails unless the evidence verifies and the policy accepts it.
  * An unverified server therefore never receives a request byte. Hosts not in
- * the map get ordinary web-PKI verification, even if the handle disabled it.
+ * the map get ordinary web-PKI verification (chain and host name), even if
+ * the handle disabled it. Attached handles speak https only, redirects
+ * included: a plain-text scheme would reach a mapped host with no handshake
+ * to hook. Host names are matched in canonical form (see ratls_hostmap_add;
+ * internationalised URLs are compared in punycode).
+ *
+ * Proxies: a handshake whose SNI is not the URL's host (an HTTPS proxy's) gets
+ * web PKI; the attestation exchange itself connects to the host directly,
+ * not through the handle's proxy.
  *
  * A verified certificate is remembered (host, port, SHA-256 of the
  * certificate) until the earliest of the TTL (default 1 h), the collateral's

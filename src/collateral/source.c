@@ -834,9 +834,11 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
     item *it = get_item_locked(s, key, kind, param);
     if (!it) {
         pthread_mutex_unlock(&s->mu);
-        return set_err(err, errlen, RATLS_ERR_NO_MEMORY, "collateral cache is full");
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_UNAVAILABLE,
+                       "collateral cache is full of items being fetched; try again");
     }
     ratls_status st = RATLS_OK;
+    char warn[800] = "";
     uint64_t seen = it->flights;
     int flight_done = 0, own_flights = 0;
     for (;;) {
@@ -931,9 +933,9 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
             copy_clear(&fresh);
         } else {
             s->stats.upstream_failures++;
-            if (held_use > U_NONE)
-                slog(s, RATLS_LOG_WARN, "%s; using the cached %s%s", ferr, k_kind_text[kind],
-                     held_use == U_GRACE ? " (EXPIRED, INSECURE grace period)" : "");
+            if (held_use > U_NONE) /* logged once the lock is released */
+                snprintf(warn, sizeof warn, "%s; using the cached %s%s", ferr, k_kind_text[kind],
+                         held_use == U_GRACE ? " (EXPIRED, INSECURE grace period)" : "");
         }
         copy_clear(&held);
         pthread_cond_broadcast(&s->cv);
@@ -947,6 +949,8 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
             st = RATLS_ERR_NO_MEMORY;
     }
     pthread_mutex_unlock(&s->mu);
+    if (warn[0])
+        slog(s, RATLS_LOG_WARN, "%s", warn);
     return st;
 }
 

@@ -5,6 +5,7 @@
  * caller's reaches a server that has not proven itself.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -33,6 +35,44 @@
 #define HEADER_MAX (16u * 1024u)
 #define RESPONSE_MAX (16u * 1024u * 1024u)
 #define DEFAULT_TIMEOUT_MS 10000
+
+/* ------------------------------------------------------------------ */
+/* host names                                                           */
+/* ------------------------------------------------------------------ */
+
+int host_canon(const char *in, char *out, size_t n)
+{
+    size_t l = in ? strlen(in) : 0;
+    if (l >= 2 && in[0] == '[' && in[l - 1] == ']') {
+        in++;
+        l -= 2;
+    }
+    char t[HOST_MAX + 1];
+    if (l == 0 || l > HOST_MAX || n < 2)
+        return -1;
+    memcpy(t, in, l);
+    t[l] = 0;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET6, t, ip) == 1)
+        return inet_ntop(AF_INET6, ip, out, (socklen_t)n) ? 0 : -1;
+    if (inet_pton(AF_INET, t, ip) == 1)
+        return inet_ntop(AF_INET, ip, out, (socklen_t)n) ? 0 : -1;
+    if (t[l - 1] == '.') /* "example.com." is "example.com" */
+        t[--l] = 0;
+    if (l == 0 || l >= n)
+        return -1;
+    for (size_t i = 0; i < l; i++) {
+        char c = t[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        /* DNS names only (internationalised names in their xn-- form) */
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+            return -1;
+        out[i] = c;
+    }
+    out[l] = 0;
+    return 0;
+}
 
 /* ------------------------------------------------------------------ */
 /* host map                                                             */
@@ -59,12 +99,13 @@ void ratls_hostmap_free(ratls_hostmap *m)
     free(m);
 }
 
-ratls_status ratls_hostmap_add(ratls_hostmap *m, const char *host, ratls_verifier *v, const ratls_policy *p)
+ratls_status ratls_hostmap_add(ratls_hostmap *m, const char *host_in, ratls_verifier *v, const ratls_policy *p)
 {
-    if (!m || !host || !v || !p || !host[0] || strlen(host) > HOST_MAX)
+    char host[HOST_MAX + 1];
+    if (!m || !v || !p || host_canon(host_in, host, sizeof host) != 0)
         return RATLS_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < m->n; i++)
-        if (strcasecmp(m->e[i].host, host) == 0) {
+        if (strcmp(m->e[i].host, host) == 0) {
             m->e[i].v = v;
             m->e[i].p = p;
             return RATLS_OK;
@@ -80,10 +121,13 @@ ratls_status ratls_hostmap_add(ratls_hostmap *m, const char *host, ratls_verifie
     return RATLS_OK;
 }
 
-int ratls_hostmap_lookup(const ratls_hostmap *m, const char *host, ratls_verifier **v, const ratls_policy **p)
+int ratls_hostmap_lookup(const ratls_hostmap *m, const char *host_in, ratls_verifier **v, const ratls_policy **p)
 {
-    for (size_t i = 0; m && host && i < m->n; i++)
-        if (strcasecmp(m->e[i].host, host) == 0) {
+    char host[HOST_MAX + 1];
+    if (!m || host_canon(host_in, host, sizeof host) != 0)
+        return 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->e[i].host, host) == 0) {
             if (v)
                 *v = m->e[i].v;
             if (p)
@@ -99,13 +143,11 @@ int ratls_hostmap_lookup(const ratls_hostmap *m, const char *host, ratls_verifie
 
 struct ratls_conn {
     int fd;
+    int64_t deadline_ms; /* monotonic: the whole connect + attestation */
     SSL_CTX *ctx;
     SSL *ssl;
     int attested;
     char host[HOST_MAX + 1], port[16];
-    /* bytes read past the attestation response (none from a well-behaved server) */
-    uint8_t *pending;
-    size_t npending, pending_off;
     /* the evidence, for ratls_conn_evidence_json */
     char *response;
     uint8_t *cert;
@@ -114,6 +156,26 @@ struct ratls_conn {
     int64_t verified_at;
     char *collateral_json;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bound the next socket read or write by what is left of the deadline, so a
+ * server trickling a byte at a time cannot hold us past it. 0 when expired. */
+static int arm_deadline(ratls_conn *c)
+{
+    int64_t left = c->deadline_ms - mono_ms();
+    if (left <= 0)
+        return 0;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)((left % 1000) * 1000)};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return 1;
+}
 
 static ratls_status tcp_connect(const char *host, const char *port, long timeout_ms, int *fd_out, char *err,
                                 size_t errlen)
@@ -136,7 +198,9 @@ static ratls_status tcp_connect(const char *host, const char *port, long timeout
         int rc = connect(fd, a->ai_addr, a->ai_addrlen);
         if (rc != 0 && errno == EINPROGRESS) {
             struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-            rc = poll(&pfd, 1, (int)timeout_ms);
+            do
+                rc = poll(&pfd, 1, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
+            while (rc < 0 && errno == EINTR);
             if (rc == 0) {
                 why = ETIMEDOUT;
                 rc = -1;
@@ -207,7 +271,7 @@ static ratls_status tls_handshake(ratls_conn *c, int attested, char *err, size_t
     }
     /* a resumed session skips the certificate: every connection is a full handshake */
     SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(c->ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(c->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
     c->ssl = SSL_new(c->ctx);
     if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
         return RATLS_ERR_NO_MEMORY;
@@ -222,6 +286,8 @@ static ratls_status tls_handshake(ratls_conn *c, int attested, char *err, size_t
     }
     ERR_clear_error();
     errno = 0;
+    if (!arm_deadline(c))
+        return set_err(err, errlen, RATLS_ERR_TIMEOUT, "TLS to %s:%s: out of time", c->host, c->port);
     if (SSL_connect(c->ssl) != 1) {
         long vr = SSL_get_verify_result(c->ssl);
         if (!attested && vr != X509_V_OK)
@@ -238,10 +304,10 @@ static ratls_status write_all(ratls_conn *c, const void *buf, size_t len, char *
 {
     const uint8_t *p = buf;
     while (len > 0) {
-        int n = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+        int n = arm_deadline(c) ? SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len) : -1;
         if (n <= 0) {
             char e[256];
-            int timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+            int timeout = errno == EAGAIN || errno == EWOULDBLOCK || mono_ms() >= c->deadline_ms;
             ssl_err_text(e, sizeof e);
             return set_err(err, errlen, timeout ? RATLS_ERR_TIMEOUT : RATLS_ERR_NETWORK, "writing to %s:%s: %s",
                            c->host, c->port, timeout ? "timed out" : e);
@@ -277,9 +343,9 @@ static ratls_status fill(ratls_conn *c, rbuf *r, char *err, size_t errlen)
     if (room > r->max - r->len)
         room = r->max - r->len;
     errno = 0;
-    int n = SSL_read(c->ssl, r->b + r->len, room > INT32_MAX ? INT32_MAX : (int)room);
+    int n = arm_deadline(c) ? SSL_read(c->ssl, r->b + r->len, room > INT32_MAX ? INT32_MAX : (int)room) : -1;
     if (n <= 0) {
-        int timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+        int timeout = errno == EAGAIN || errno == EWOULDBLOCK || mono_ms() >= c->deadline_ms;
         char e[256];
         ssl_err_text(e, sizeof e);
         return set_err(err, errlen, timeout ? RATLS_ERR_TIMEOUT : RATLS_ERR_NETWORK,
@@ -305,24 +371,65 @@ static const char *find_header(const char *head, const char *name)
     return NULL;
 }
 
-/* Read one HTTP/1.1 response: status, body (Content-Length or chunked). */
+/* The value up to the end of its line (optional trailing blanks) equals `v`. */
+static int header_is(const char *val, const char *v)
+{
+    size_t n = strlen(v);
+    if (!val || strncasecmp(val, v, n) != 0)
+        return 0;
+    val += n;
+    while (*val == ' ' || *val == '\t')
+        val++;
+    return *val == '\r';
+}
+
+/* Decimal digits only, then optional blanks and the line's end. */
+static int header_size(const char *val, size_t *out)
+{
+    size_t v = 0, k = 0;
+    for (; val[k] >= '0' && val[k] <= '9'; k++) {
+        if (v > (SIZE_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (size_t)(val[k] - '0');
+    }
+    while (val[k] == ' ' || val[k] == '\t')
+        k++;
+    if (k == 0 || val[k] != '\r')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static ratls_status bad_response(ratls_conn *c, char *err, size_t errlen, const char *what)
+{
+    return set_err(err, errlen, RATLS_ERR_ATTESTATION_RESPONSE, "the attestation response from %s:%s %s", c->host,
+                   c->port, what);
+}
+
+/* Read one HTTP/1.1 response: status, body (Content-Length or chunked). The
+ * server may send nothing after it: the application's bytes come next. */
 static ratls_status read_response(ratls_conn *c, long *status, uint8_t **body, size_t *blen, char *err, size_t errlen)
 {
     rbuf r = {NULL, 0, 0, RESPONSE_MAX};
     ratls_status s;
-    uint8_t *end = NULL;
+    uint8_t *out = NULL;
+    const uint8_t *end = NULL;
     while (!end) {
         if ((s = fill(c, &r, err, errlen)))
             goto fail;
-        end = (uint8_t *)strstr((char *)r.b, "\r\n\r\n");
-        if (!end && r.len > HEADER_MAX) {
+        if (memchr(r.b, 0, r.len < HEADER_MAX ? r.len : HEADER_MAX)) {
+            s = bad_response(c, err, errlen, "has a NUL byte in its headers");
+            goto fail;
+        }
+        end = (const uint8_t *)strstr((const char *)r.b, "\r\n\r\n");
+        if ((end ? (size_t)(end - r.b) + 4 : r.len) > HEADER_MAX) {
             s = set_err(err, errlen, RATLS_ERR_ATTESTATION_RESPONSE, "%s:%s sent response headers over %u bytes",
                         c->host, c->port, HEADER_MAX);
             goto fail;
         }
     }
     size_t hlen = (size_t)(end - r.b) + 4;
-    end[2] = 0; /* headers end with the last header's CRLF */
+    r.b[hlen - 2] = 0; /* the headers end with the last header's CRLF */
     /* status line: "HTTP/1.x NNN" */
     const char *sl = (const char *)r.b;
     int code = 0;
@@ -330,88 +437,101 @@ static ratls_status read_response(ratls_conn *c, long *status, uint8_t **body, s
         sl[9] <= '9' && sl[10] >= '0' && sl[10] <= '9' && sl[11] >= '0' && sl[11] <= '9')
         code = (sl[9] - '0') * 100 + (sl[10] - '0') * 10 + (sl[11] - '0');
     if (code == 0) {
-        s = set_err(err, errlen, RATLS_ERR_ATTESTATION_RESPONSE, "%s:%s did not answer with HTTP/1.x", c->host,
-                    c->port);
+        s = bad_response(c, err, errlen, "is not HTTP/1.x");
         goto fail;
     }
     *status = code;
-    const char *te = find_header((char *)r.b, "Transfer-Encoding");
-    const char *cl = find_header((char *)r.b, "Content-Length");
-    int chunked = te && strncasecmp(te, "chunked", 7) == 0;
-    size_t want = 0;
-    if (!chunked) {
-        char *e2;
-        unsigned long long v = cl ? strtoull(cl, &e2, 10) : 0;
-        if (!cl || e2 == cl || (*e2 != '\r' && *e2 != ' ')) {
-            s = set_err(err, errlen, RATLS_ERR_ATTESTATION_RESPONSE,
-                        "%s:%s answered without a Content-Length (the connection must stay usable)", c->host, c->port);
+    const char *te = find_header(sl, "Transfer-Encoding");
+    const char *cl = find_header(sl, "Content-Length");
+    size_t pos = hlen, outlen = 0;
+    if (te) {
+        if (!header_is(te, "chunked") || cl) {
+            s = bad_response(c, err, errlen, "has a transfer encoding other than chunked alone");
             goto fail;
         }
-        if (v > RESPONSE_MAX) {
-            s = set_err(err, errlen, RATLS_ERR_TOO_LARGE, "the attestation response from %s:%s announces %llu bytes",
-                        c->host, c->port, v);
+        for (;;) { /* chunk-size [;ext] CRLF data CRLF ... 0 CRLF CRLF */
+            const char *crlf;
+            while (!(crlf = strstr((const char *)r.b + pos, "\r\n")))
+                if ((s = fill(c, &r, err, errlen)))
+                    goto fail;
+            size_t n = 0, k = pos;
+            for (; k < r.len && isxdigit(r.b[k]); k++) {
+                if (n > (RESPONSE_MAX >> 4)) {
+                    s = set_err(err, errlen, RATLS_ERR_TOO_LARGE, "a chunk from %s:%s exceeds %u bytes", c->host,
+                                c->port, RESPONSE_MAX);
+                    goto fail;
+                }
+                n = n * 16 + (size_t)(isdigit(r.b[k]) ? r.b[k] - '0' : (r.b[k] | 0x20) - 'a' + 10);
+            }
+            if (k == pos || (r.b[k] != '\r' && r.b[k] != ';')) {
+                s = bad_response(c, err, errlen, "has a malformed chunk size");
+                goto fail;
+            }
+            if (n > RESPONSE_MAX - outlen) {
+                s = set_err(err, errlen, RATLS_ERR_TOO_LARGE, "the attestation response from %s:%s exceeds %u bytes",
+                            c->host, c->port, RESPONSE_MAX);
+                goto fail;
+            }
+            pos = (size_t)(crlf - (const char *)r.b) + 2;
+            while (r.len < pos + n + 2)
+                if ((s = fill(c, &r, err, errlen)))
+                    goto fail;
+            if (r.b[pos + n] != '\r' || r.b[pos + n + 1] != '\n') {
+                s = bad_response(c, err, errlen, n ? "has a chunk without its CRLF" : "has trailers");
+                goto fail;
+            }
+            if (n == 0) {
+                pos += 2;
+                break;
+            }
+            uint8_t *no = realloc(out, outlen + n + 1);
+            if (!no) {
+                s = RATLS_ERR_NO_MEMORY;
+                goto fail;
+            }
+            out = no;
+            memcpy(out + outlen, r.b + pos, n);
+            outlen += n;
+            out[outlen] = 0;
+            pos += n + 2;
+        }
+        if (!out && !(out = calloc(1, 1))) {
+            s = RATLS_ERR_NO_MEMORY;
             goto fail;
         }
-        want = (size_t)v;
+    } else {
+        size_t want = 0;
+        if (!cl || header_size(cl, &want) != 0) {
+            s = bad_response(c, err, errlen, "has no valid Content-Length (the connection must stay usable)");
+            goto fail;
+        }
+        if (want > RESPONSE_MAX) {
+            s = set_err(err, errlen, RATLS_ERR_TOO_LARGE, "the attestation response from %s:%s announces %zu bytes",
+                        c->host, c->port, want);
+            goto fail;
+        }
         while (r.len - hlen < want)
             if ((s = fill(c, &r, err, errlen)))
                 goto fail;
-        if (!(*body = malloc(want + 1))) {
+        if (!(out = malloc(want + 1))) {
             s = RATLS_ERR_NO_MEMORY;
             goto fail;
         }
-        memcpy(*body, r.b + hlen, want);
-        (*body)[want] = 0;
-        *blen = want;
-        size_t used = hlen + want;
-        if (r.len > used) { /* keep what follows for the caller */
-            memmove(r.b, r.b + used, r.len - used);
-            c->pending = r.b;
-            c->npending = r.len - used;
-            return RATLS_OK;
-        }
-        free(r.b);
-        return RATLS_OK;
+        memcpy(out, r.b + hlen, want);
+        out[want] = 0;
+        outlen = want;
+        pos = hlen + want;
     }
-    /* chunked: decode in place into a separate buffer */
-    size_t pos = hlen, outlen = 0;
-    uint8_t *out = NULL;
-    for (;;) {
-        char *crlf;
-        while (!(crlf = strstr((char *)r.b + pos, "\r\n")))
-            if ((s = fill(c, &r, err, errlen)))
-                goto fail_out;
-        char *e2;
-        unsigned long long n = strtoull((char *)r.b + pos, &e2, 16);
-        if (e2 == (char *)r.b + pos || n > RESPONSE_MAX - outlen) {
-            s = set_err(err, errlen, n > RESPONSE_MAX - outlen ? RATLS_ERR_TOO_LARGE : RATLS_ERR_ATTESTATION_RESPONSE,
-                        "bad chunk in the attestation response from %s:%s", c->host, c->port);
-            goto fail_out;
-        }
-        pos = (size_t)(crlf - (char *)r.b) + 2;
-        while (r.len < pos + n + 2)
-            if ((s = fill(c, &r, err, errlen)))
-                goto fail_out;
-        if (n == 0)
-            break; /* (trailers are not expected from a dstack server) */
-        uint8_t *no = realloc(out, outlen + n + 1);
-        if (!no) {
-            s = RATLS_ERR_NO_MEMORY;
-            goto fail_out;
-        }
-        out = no;
-        memcpy(out + outlen, r.b + pos, n);
-        outlen += n;
-        out[outlen] = 0;
-        pos += n + 2;
+    if (r.len > pos) { /* bytes nobody asked for: they would pass as the application's */
+        s = bad_response(c, err, errlen, "is followed by unrequested bytes");
+        goto fail;
     }
     free(r.b);
-    *body = out ? out : calloc(1, 1);
+    *body = out;
     *blen = outlen;
-    return *body ? RATLS_OK : RATLS_ERR_NO_MEMORY;
-fail_out:
-    free(out);
+    return RATLS_OK;
 fail:
+    free(out);
     free(r.b);
     return s;
 }
@@ -443,10 +563,14 @@ static ratls_status attest(ratls_conn *c, ratls_verifier *v, const ratls_policy 
     hex_encode(c->nonce, 64, hex);
     char body[200];
     int bl = snprintf(body, sizeof body, "{\"report_data_hex\": \"%s\"}", hex);
+    char hosthdr[HOST_MAX + 24];
+    int v6 = strchr(c->host, ':') != NULL;
+    snprintf(hosthdr, sizeof hosthdr, "%s%s%s%s%s", v6 ? "[" : "", c->host, v6 ? "]" : "",
+             strcmp(c->port, "443") ? ":" : "", strcmp(c->port, "443") ? c->port : "");
     int rl = snprintf(req, sizeof req,
                       "POST /tdx_quote HTTP/1.1\r\nHost: %s\r\nUser-Agent: ratls/" RATLS_VERSION_STRING
                       "\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\n\r\n",
-                      c->host, bl);
+                      hosthdr, bl);
     if ((s = write_all(c, req, (size_t)rl, err, errlen)) || (s = write_all(c, body, (size_t)bl, err, errlen)))
         return s;
     long status = 0;
@@ -476,12 +600,14 @@ static ratls_status attest(ratls_conn *c, ratls_verifier *v, const ratls_policy 
         s = ratls_verify(v, ev, NULL, p, now, res);
         if (s == RATLS_ERR_INVALID_ARGUMENT && !*res)
             set_err(err, errlen, s, "the verifier could not run");
-        /* keep the collateral the verification used, for saving the evidence */
+        /* keep the collateral the verification used, for saving the evidence
+         * (a memory-cache hit right after it verified; never a second fetch
+         * after a failure) */
         ratls_collateral *coll = NULL;
         const uint8_t *q;
         size_t ql;
         ratls_dstack_response *dr = NULL;
-        if (ratls_dstack_response_parse(rb, rlen, &dr, NULL, 0) == RATLS_OK &&
+        if (s == RATLS_OK && ratls_dstack_response_parse(rb, rlen, &dr, NULL, 0) == RATLS_OK &&
             (q = ratls_dstack_response_quote(dr, &ql)) != NULL &&
             ratls_verifier_fetch_collateral(v, q, ql, p, now, &coll, NULL, 0) == RATLS_OK &&
             ratls_collateral_to_json(coll, &c->collateral_json) != RATLS_OK)
@@ -500,8 +626,10 @@ ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const cha
         *out = NULL;
     if (result)
         *result = NULL;
-    if (!host || !port || !out || !host[0] || strlen(host) > HOST_MAX || strlen(port) >= 16)
+    char canon[HOST_MAX + 1];
+    if (!host || !port || !out || host_canon(host, canon, sizeof canon) != 0 || strlen(port) >= 16)
         return RATLS_ERR_INVALID_ARGUMENT;
+    host = canon;
     ratls_verifier *v = NULL;
     const ratls_policy *p = NULL;
     int attested = ratls_hostmap_lookup(map, host, &v, &p);
@@ -516,6 +644,7 @@ ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const cha
     ratls_result *res = NULL;
     if (timeout_ms <= 0)
         timeout_ms = DEFAULT_TIMEOUT_MS;
+    c->deadline_ms = mono_ms() + timeout_ms; /* for everything up to the verdict */
     ratls_status s = tcp_connect(host, port, timeout_ms, &c->fd, err, sizeof err);
     if (!s)
         s = tls_handshake(c, attested, err, sizeof err);
@@ -551,6 +680,10 @@ ratls_status ratls_connect(const ratls_hostmap *map, const char *host, const cha
         ratls_conn_free(c);
         return s;
     }
+    /* the application's reads and writes: each bounded by the timeout */
+    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)((timeout_ms % 1000) * 1000)};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     *out = c;
     return RATLS_OK;
 }
@@ -569,14 +702,6 @@ long ratls_conn_read(ratls_conn *c, void *buf, size_t len)
 {
     if (!c || !c->ssl || !buf)
         return -1;
-    if (c->pending_off < c->npending) {
-        size_t n = c->npending - c->pending_off;
-        if (n > len)
-            n = len;
-        memcpy(buf, c->pending + c->pending_off, n);
-        c->pending_off += n;
-        return (long)n;
-    }
     int n = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
     if (n > 0)
         return n;
@@ -597,7 +722,6 @@ void ratls_conn_free(ratls_conn *c)
     SSL_CTX_free(c->ctx);
     if (c->fd >= 0)
         close(c->fd);
-    free(c->pending);
     free(c->response);
     free(c->cert);
     free(c->collateral_json);

@@ -7,6 +7,11 @@
 
 #include "ratls/ratls.h"
 
+/* A host name in the form the host map keys on: lower case, without a
+ * trailing dot, IP literals in standard text without brackets; DNS names
+ * only (internationalised names as xn--). 0 on success. */
+int host_canon(const char *in, char *out, size_t n);
+
 /* The server certificate (DER) the connection saw, or NULL. Borrowed. */
 const uint8_t *conn_cert_der(const ratls_conn *c, size_t *len);
 

@@ -17,6 +17,8 @@
 
 #include "base/util.h"
 #include "net/conn.h"
+
+#include <arpa/inet.h>
 #include "ratls/ratls_curl.h"
 
 #define MAX_REMEMBERED 256
@@ -29,11 +31,9 @@ typedef struct mem_entry {
     uint64_t tick;
 } mem_entry;
 
-/* What an attached handle needs in the callbacks. */
+/* An attached handle's last attestation result. */
 typedef struct slot {
-    ratls_curl *rc;
     CURL *easy;
-    char host[256], port[8];
     int has_last;
     ratls_status status;
     int was_remembered;
@@ -164,7 +164,36 @@ static slot *find_slot_locked(ratls_curl *rc, CURL *easy)
 
 /* ---- the hooks ---- */
 
-/* host and port of the transfer's URL (IPv6 literals without brackets) */
+/* One TLS connection being set up: which handle, which host and port (the
+ * URL's, canonical). curl 7.88 makes an SSL_CTX per connection; this rides
+ * on it as ex_data and is freed with it, so nothing outlives the connection
+ * and a duplicated handle (curl_easy_duphandle) shares nothing stale. */
+typedef struct conn_state {
+    ratls_curl *rc;
+    CURL *easy;
+    char host[256], port[8];
+} conn_state;
+
+static int g_ex_idx = -1;
+static pthread_once_t g_ex_once = PTHREAD_ONCE_INIT;
+
+static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    free(ptr);
+}
+
+static void ex_index_once(void)
+{
+    g_ex_idx = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, conn_state_free);
+}
+
+/* host and port of the transfer's URL: the host canonical (punycode, lower
+ * case, no trailing dot, IP literals normalised), the port explicit */
 static int url_host_port(CURL *easy, char *host, size_t hn, char *port, size_t pn)
 {
     char *u = NULL;
@@ -173,22 +202,11 @@ static int url_host_port(CURL *easy, char *host, size_t hn, char *port, size_t p
     CURLU *h = curl_url();
     char *hs = NULL, *ps = NULL;
     int ok = h && curl_url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK &&
-             curl_url_get(h, CURLUPART_HOST, &hs, 0) == CURLUE_OK &&
-             curl_url_get(h, CURLUPART_PORT, &ps, CURLU_DEFAULT_PORT) == CURLUE_OK;
-    if (ok) {
-        const char *a = hs;
-        size_t n = strlen(hs);
-        if (n >= 2 && hs[0] == '[' && hs[n - 1] == ']') {
-            a++;
-            n -= 2;
-        }
-        ok = n < hn && strlen(ps) < pn;
-        if (ok) {
-            memcpy(host, a, n);
-            host[n] = 0;
-            memcpy(port, ps, strlen(ps) + 1);
-        }
-    }
+             curl_url_get(h, CURLUPART_HOST, &hs, CURLU_PUNYCODE) == CURLUE_OK &&
+             curl_url_get(h, CURLUPART_PORT, &ps, CURLU_DEFAULT_PORT) == CURLUE_OK && strlen(ps) < pn &&
+             host_canon(hs, host, hn) == 0;
+    if (ok)
+        memcpy(port, ps, strlen(ps) + 1);
     curl_free(hs);
     curl_free(ps);
     curl_url_cleanup(h);
@@ -251,53 +269,103 @@ static void remember_locked(ratls_curl *rc, const char *host, const char *port, 
 }
 
 /* Attest host:port over a connection of its own and check that the TD
- * logged the very certificate this handshake presents. */
-static ratls_status attest_now(ratls_curl *rc, slot *s, const uint8_t leaf_sha[32], int64_t now, int64_t not_after,
-                               char **json, char *err, size_t errlen)
+ * logged the very certificate this handshake presents. Behind a gateway
+ * spreading connections over replicas the attestation may reach another
+ * replica: what it verified is remembered (it is that host's), and the
+ * exchange is tried again, a few times, until it reaches this certificate. */
+static ratls_status attest_now(ratls_curl *rc, const conn_state *s, const uint8_t leaf_sha[32], int64_t now,
+                               int64_t not_after, char **json, char *err, size_t errlen)
 {
-    ratls_conn *conn = NULL;
-    ratls_result *res = NULL;
-    ratls_status st = ratls_connect(rc->map, s->host, s->port, now, rc->timeout_ms, &conn, &res);
-    if (res && ratls_result_to_json(res, json) != RATLS_OK)
+    ratls_status st = RATLS_ERR_CERT_BINDING;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        ratls_conn *conn = NULL;
+        ratls_result *res = NULL;
+        free(*json);
         *json = NULL;
-    if (st) {
-        const char *e = res ? ratls_result_error(res) : NULL;
-        set_err(err, errlen, st, "%s", e ? e : ratls_status_str(st));
-    } else {
+        st = ratls_connect(rc->map, s->host, s->port, now, rc->timeout_ms, &conn, &res);
+        if (res && ratls_result_to_json(res, json) != RATLS_OK)
+            *json = NULL;
+        if (st) {
+            const char *e = res ? ratls_result_error(res) : NULL;
+            set_err(err, errlen, st, "%s", e ? e : ratls_status_str(st));
+            ratls_result_free(res);
+            ratls_conn_free(conn);
+            return st; /* a server that does not verify is not retried */
+        }
         size_t cl = 0;
         const uint8_t *cd = conn_cert_der(conn, &cl);
         uint8_t h[32];
-        if (!cd || !SHA256(cd, cl, h) || memcmp(h, leaf_sha, 32) != 0) {
-            st = set_err(err, errlen, RATLS_ERR_CERT_BINDING,
-                         "cert.binding: the handshake's certificate is not the one the attested server presented "
-                         "(rotated or intercepted)");
-        } else {
-            int64_t until = rc->ttl ? now + rc->ttl : now;
-            int64_t ce = ratls_result_collateral_expiry(res);
-            if (ce > 0 && ce < until)
-                until = ce;
-            if (not_after > 0 && not_after < until)
-                until = not_after;
-            pthread_mutex_lock(&rc->mu);
-            if (until > now)
-                remember_locked(rc, s->host, s->port, leaf_sha, until, *json);
-            pthread_mutex_unlock(&rc->mu);
-        }
+        int same = cd && SHA256(cd, cl, h) && memcmp(h, leaf_sha, 32) == 0;
+        int64_t until = rc->ttl ? now + rc->ttl : now;
+        int64_t ce = ratls_result_collateral_expiry(res);
+        if (ce > 0 && ce < until)
+            until = ce;
+        if (same && not_after > 0 && not_after < until)
+            until = not_after;
+        pthread_mutex_lock(&rc->mu);
+        if (cd && until > now)
+            remember_locked(rc, s->host, s->port, h, until, *json);
+        pthread_mutex_unlock(&rc->mu);
+        ratls_result_free(res);
+        ratls_conn_free(conn);
+        if (same)
+            return RATLS_OK;
+        st = set_err(err, errlen, RATLS_ERR_CERT_BINDING,
+                     "cert.binding: the handshake's certificate is not the one the attested server presented "
+                     "(rotated, another replica, or intercepted)");
     }
-    ratls_result_free(res);
-    ratls_conn_free(conn);
     return st;
+}
+
+/* Ordinary web PKI for a host outside the map, its name checked even if the
+ * handle turned host verification off. */
+static int web_pki(X509_STORE_CTX *xs, const char *host)
+{
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xs);
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
+        X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+    else
+        X509_VERIFY_PARAM_set1_host(vp, host, 0);
+    return X509_verify_cert(xs);
+}
+
+static void record(ratls_curl *rc, CURL *easy, ratls_status st, int from_memory, const char *json, const char *error)
+{
+    pthread_mutex_lock(&rc->mu);
+    if (st)
+        rc->stats.failures++;
+    slot *s = find_slot_locked(rc, easy);
+    if (s) /* a duplicated handle that was never attached keeps no result */
+        set_last(s, st, from_memory, json, error);
+    pthread_mutex_unlock(&rc->mu);
 }
 
 static int verify_cb(X509_STORE_CTX *xs, void *arg)
 {
-    slot *s = arg;
+    (void)arg;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    SSL_CTX *ctx = ssl ? SSL_get_SSL_CTX(ssl) : NULL;
+    conn_state *s = ctx && g_ex_idx >= 0 ? SSL_CTX_get_ex_data(ctx, g_ex_idx) : NULL;
+    if (!s) { /* fail closed: no state, no verdict */
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
     ratls_curl *rc = s->rc;
+    /* a handshake whose SNI is not the URL's host is a proxy's: web PKI for it */
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    char sni_c[256];
+    if (sni && (host_canon(sni, sni_c, sizeof sni_c) != 0 || strcmp(sni_c, s->host) != 0)) {
+        pthread_mutex_lock(&rc->mu);
+        rc->stats.web_pki++;
+        pthread_mutex_unlock(&rc->mu);
+        return web_pki(xs, sni);
+    }
     if (!ratls_hostmap_lookup(rc->map, s->host, NULL, NULL)) {
         pthread_mutex_lock(&rc->mu);
         rc->stats.web_pki++;
         pthread_mutex_unlock(&rc->mu);
-        return X509_verify_cert(xs);
+        return web_pki(xs, s->host);
     }
     X509 *leaf = X509_STORE_CTX_get0_cert(xs);
     uint8_t h[32];
@@ -317,22 +385,16 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
             rc->stats.remembered_hits++;
             json = mj ? strdup(mj) : NULL;
             st = RATLS_OK;
+        } else {
+            rc->stats.attestations++;
         }
         pthread_mutex_unlock(&rc->mu);
-        if (!was_remembered) {
-            pthread_mutex_lock(&rc->mu);
-            rc->stats.attestations++;
-            pthread_mutex_unlock(&rc->mu);
+        if (!was_remembered)
             st = attest_now(rc, s, h, now, asn1_to_unix(X509_get0_notAfter(leaf)), &json, err, sizeof err);
-        }
     } else {
         set_err(err, sizeof err, RATLS_ERR_TLS, "the server sent no usable certificate");
     }
-    pthread_mutex_lock(&rc->mu);
-    if (st)
-        rc->stats.failures++;
-    set_last(s, st, was_remembered, json, st ? err : NULL);
-    pthread_mutex_unlock(&rc->mu);
+    record(rc, s->easy, st, was_remembered, json, st ? err : NULL);
     free(json);
     X509_STORE_CTX_set_error(xs, st == RATLS_OK ? X509_V_OK : X509_V_ERR_APPLICATION_VERIFICATION);
     return st == RATLS_OK;
@@ -340,12 +402,21 @@ static int verify_cb(X509_STORE_CTX *xs, void *arg)
 
 static CURLcode sslctx_cb(CURL *easy, void *sslctx, void *arg)
 {
-    slot *s = arg;
+    ratls_curl *rc = arg;
     SSL_CTX *ctx = sslctx;
-    if (url_host_port(easy, s->host, sizeof s->host, s->port, sizeof s->port) != 0)
+    pthread_once(&g_ex_once, ex_index_once);
+    conn_state *s = g_ex_idx >= 0 ? calloc(1, sizeof *s) : NULL;
+    if (!s)
+        return CURLE_OUT_OF_MEMORY;
+    s->rc = rc;
+    s->easy = easy;
+    if (url_host_port(easy, s->host, sizeof s->host, s->port, sizeof s->port) != 0 ||
+        SSL_CTX_set_ex_data(ctx, g_ex_idx, s) != 1) {
+        free(s);
         return CURLE_SSL_CONNECT_ERROR; /* fail closed: no host, no verdict */
+    }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, s);
+    SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
     /* a resumed session skips the certificate, and with it the callback */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
@@ -364,7 +435,6 @@ ratls_status ratls_curl_attach(ratls_curl *rc, CURL *easy)
             rc->slots = ns;
         s = ns ? calloc(1, sizeof *s) : NULL;
         if (s) {
-            s->rc = rc;
             s->easy = easy;
             rc->slots[rc->nslots++] = s;
         }
@@ -372,8 +442,12 @@ ratls_status ratls_curl_attach(ratls_curl *rc, CURL *easy)
     pthread_mutex_unlock(&rc->mu);
     if (!s)
         return RATLS_ERR_NO_MEMORY;
-    if (curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, sslctx_cb) != CURLE_OK ||
-        curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, s) != CURLE_OK ||
+    /* https only, redirects included: a plain-text scheme would carry the
+     * request to a mapped host without any handshake to hook */
+    if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, sslctx_cb) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, rc) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_SHARE, rc->share) != CURLE_OK)

@@ -12,6 +12,7 @@
 #include "base/der.h"
 #include "base/json_span.h"
 #include "base/util.h"
+#include "net/conn.h"
 
 static void test_hex(void **state)
 {
@@ -215,6 +216,34 @@ static void test_keccak256(void **state)
     }
 }
 
+static void test_host_canon(void **state)
+{
+    (void)state;
+    static const char *const same[][2] = {
+        {"Example.COM", "example.com"},
+        {"example.com.", "example.com"},
+        {"[::1]", "::1"},
+        {"0:0::1", "::1"},
+        {"127.0.0.1", "127.0.0.1"},
+        {"xn--bcher-kva.example", "xn--bcher-kva.example"},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        assert_int_equal(host_canon(same[i][0], out, sizeof out), 0);
+        assert_string_equal(out, same[i][1]);
+    }
+    static const char *const bad[] = {"",
+                                      ".",
+                                      "b\xc3\xbc"
+                                      "cher.example",
+                                      "a b",
+                                      "a/b",
+                                      "[::1",
+                                      "host:443"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_not_equal(host_canon(bad[i], out, sizeof out), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_policy_strings),
         cmocka_unit_test(test_json_span),
         cmocka_unit_test(test_keccak256),
+        cmocka_unit_test(test_host_canon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +26,9 @@
 
 #ifndef RATLS_CLI
 #define RATLS_CLI "ratls"
+#endif
+#ifndef RATLS_TRICKLE
+#define RATLS_TRICKLE "trickle_server.py"
 #endif
 #ifndef RATLS_TLS_PROXY
 #define RATLS_TLS_PROXY "tls_proxy.py"
@@ -634,6 +638,120 @@ static void test_multi_handle(void **state)
     sim_stop(&s);
 }
 
+/* The spellings of a mapped host are one host; other schemes are refused
+ * before any connection. */
+static void test_host_spellings_and_schemes(void **state)
+{
+    (void)state;
+    sim s;
+    client c;
+    sim_start(&s, NULL, NULL);
+    client_new(&c, &s, "LOCALHOST");
+    char url[128];
+    buf b = {NULL, 0};
+    snprintf(url, sizeof url, "https://localhost.:%d/v1/models", s.ch.port);
+    char resolve[64];
+    snprintf(resolve, sizeof resolve, "localhost.:%d:127.0.0.1", s.ch.port);
+    struct curl_slist *rl = curl_slist_append(NULL, resolve);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_RESOLVE, rl);
+    CURLcode rc = get(&c, h, url, &b);
+    ratls_curl_detach(c.rc, h);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(rl);
+    if (rc != CURLE_OK)
+        fail_msg("https://localhost.: %s", curl_easy_strerror(rc));
+    assert_int_equal(stats(&c).attestations, 1);
+    assert_int_equal(stats(&c).web_pki, 0);
+    free(b.p);
+    b = (buf){NULL, 0};
+    snprintf(url, sizeof url, "http://localhost:%d/v1/models", s.ch.port);
+    assert_int_equal(get(&c, NULL, url, &b), CURLE_UNSUPPORTED_PROTOCOL);
+    assert_int_equal(sim_stat(&s, "app_requests"), 1);
+    free(b.p);
+    client_free(&c);
+    sim_stop(&s);
+}
+
+/* A server trickling its answer a byte at a time is cut off at the
+ * attestation's deadline, not after each byte's read timeout. */
+static void test_trickle_deadline(void **state)
+{
+    (void)state;
+    sim s;
+    sim_start(&s, NULL, NULL); /* only for its state files (root, policy) and a certificate */
+    char cert[128], key[128], cmd[512];
+    snprintf(cert, sizeof cert, "%s/trickle.pem", s.dir);
+    snprintf(key, sizeof key, "%s/trickle.key", s.dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '%s' -out '%s' "
+             "-subj /CN=127.0.0.1 -days 1 >/dev/null 2>&1",
+             key, cert);
+    assert_int_equal(system(cmd), 0);
+    char *argv[] = {(char *)"/usr/bin/python3",
+                    (char *)RATLS_TRICKLE,
+                    (char *)"--cert",
+                    cert,
+                    (char *)"--key",
+                    key,
+                    (char *)"--interval",
+                    (char *)"0.3",
+                    NULL};
+    child tr;
+    assert_int_equal(child_start(argv, "PORT ", &tr), 0);
+    client c;
+    client_new(&c, &s, "127.0.0.1");
+    ratls_curl_set_timeout(c.rc, 2000);
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/v1/models", tr.port);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    buf b = {NULL, 0};
+    CURL *h = curl_easy_init();
+    CURLcode rc = get(&c, h, url, &b);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("  trickling server refused after %.1f s: %s\n", secs, ratls_curl_last_error(c.rc, h));
+    assert_int_not_equal(rc, CURLE_OK);
+    assert_int_equal(ratls_curl_last_status(c.rc, h, NULL), RATLS_ERR_TIMEOUT);
+    assert_true(secs < 10); /* the deadline, not 100000 bytes x the read timeout */
+    free(b.p);
+    ratls_curl_detach(c.rc, h);
+    curl_easy_cleanup(h);
+    client_free(&c);
+    child_stop(&tr);
+    sim_stop(&s);
+}
+
+/* A duplicated handle outlives its original: the hook keeps nothing of the
+ * original's (ASan would catch a stale pointer), and the copy still attests. */
+static void test_duphandle(void **state)
+{
+    (void)state;
+    sim s;
+    client c;
+    sim_start(&s, NULL, NULL);
+    client_new(&c, &s, "127.0.0.1");
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1/models", s.base);
+    CURL *h = curl_easy_init();
+    assert_int_equal(ratls_curl_attach(c.rc, h), RATLS_OK);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    CURL *copy = curl_easy_duphandle(h);
+    ratls_curl_detach(c.rc, h);
+    curl_easy_cleanup(h);
+    buf b = {NULL, 0};
+    curl_easy_setopt(copy, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(copy, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(copy), CURLE_OK);
+    assert_int_equal(stats(&c).attestations, 1);
+    assert_int_equal(sim_stat(&s, "app_requests"), 1);
+    free(b.p);
+    curl_easy_cleanup(copy);
+    client_free(&c);
+    sim_stop(&s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -642,7 +760,8 @@ int main(void)
         cmocka_unit_test(test_good_server),      cmocka_unit_test(test_no_resumption_bypass),
         cmocka_unit_test(test_misbehaviours),    cmocka_unit_test(test_mitm_rejected),
         cmocka_unit_test(test_host_outside_map), cmocka_unit_test(test_parallel_transfers),
-        cmocka_unit_test(test_multi_handle),
+        cmocka_unit_test(test_multi_handle),     cmocka_unit_test(test_host_spellings_and_schemes),
+        cmocka_unit_test(test_trickle_deadline), cmocka_unit_test(test_duphandle),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
