@@ -461,6 +461,12 @@ RATLS_API void ratls_policy_set_flags(ratls_policy *p, unsigned flags);
  * knows of. 0 (the default) requires nothing. */
 RATLS_API void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n);
 RATLS_API unsigned ratls_policy_flags(const ratls_policy *p);
+/* How long the certificate of a verified connection may be trusted without a
+ * new attestation (the libcurl hook remembers it at most this long, and never
+ * past the collateral's nextUpdate or the certificate's notAfter). 0 (the
+ * default): no limit of the policy's own. */
+RATLS_API void ratls_policy_set_attestation_ttl(ratls_policy *p, int64_t seconds);
+RATLS_API int64_t ratls_policy_attestation_ttl(const ratls_policy *p);
 /* INSECURE: accept collateral (TCB Info, QE Identity, CRLs) up to `seconds`
  * past its nextUpdate. Expired collateral may hide a revocation or a TCB
  * recovery; the result's checks say when it was used. 0 (default) = none. */

@@ -19,8 +19,9 @@
  * not through the handle's proxy.
  *
  * A verified certificate is remembered (host, port, SHA-256 of the
- * certificate) until the earliest of the TTL (default 1 h), the collateral's
- * nextUpdate and the certificate's notAfter, so a reconnect costs about a
+ * certificate) until the earliest of the TTL (default 1 h), the host's
+ * policy's attestation TTL (ratls_policy_set_attestation_ttl), the
+ * collateral's nextUpdate and the certificate's notAfter, so a reconnect costs about a
  * plain TLS handshake; a rotated certificate is attested afresh by itself.
  * Attached handles share one connection pool among themselves only, and never
  * resume TLS sessions (a resumed session would skip the certificate).

@@ -36,6 +36,7 @@ struct ratls_policy {
     int restrict_adv;
     uint32_t min_eval_num;
     int64_t coll_grace; /* INSECURE: seconds past nextUpdate still accepted */
+    int64_t attest_ttl; /* how long a verified connection's certificate may be trusted; 0 = no limit */
     /* dstack expectations */
     int has_bootchain;
     uint8_t mrtd[48], rtmr[3][48];

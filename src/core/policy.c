@@ -130,6 +130,14 @@ void ratls_policy_set_min_tcb_evaluation_number(ratls_policy *p, uint32_t n)
         p->min_eval_num = n;
 }
 
+void ratls_policy_set_attestation_ttl(ratls_policy *p, int64_t seconds)
+{
+    if (p)
+        p->attest_ttl = seconds > 0 ? seconds : 0;
+}
+
+int64_t ratls_policy_attestation_ttl(const ratls_policy *p) { return p ? p->attest_ttl : 0; }
+
 void ratls_policy_set_collateral_grace_insecure(ratls_policy *p, int64_t seconds)
 {
     if (p)
@@ -285,9 +293,17 @@ ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_polic
     }
     if (!o || !json_is_object(o))
         PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy is not a JSON object (%s)", o ? "wrong type" : je.text);
-    static const char *const top[] = {
-        "version",          "tcb",          "bootchain",          "os_image_hash", "app_compose",
-        "app_compose_hash", "key_provider", "require_all_checks", "insecure",      "app_compose_overrides"};
+    static const char *const top[] = {"version",
+                                      "tcb",
+                                      "bootchain",
+                                      "os_image_hash",
+                                      "app_compose",
+                                      "app_compose_hash",
+                                      "key_provider",
+                                      "require_all_checks",
+                                      "insecure",
+                                      "app_compose_overrides",
+                                      "attestation_ttl_seconds"};
     if (only_keys(o, top, sizeof top / sizeof top[0], &bad))
         PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: unknown key \"%s\"", bad);
     json_t *ver = json_object_get(o, "version");
@@ -404,6 +420,12 @@ ratls_status ratls_policy_from_json(const uint8_t *json, size_t len, ratls_polic
         if (!json_is_object(kp) || only_keys(kp, kk, 2, &bad) ||
             ratls_policy_expect_key_provider(p, opt_str(kp, "name", &badtype), opt_str(kp, "id", &badtype)) != RATLS_OK)
             PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: key_provider needs a name and a hex id");
+    }
+    if (json_object_get(o, "attestation_ttl_seconds")) {
+        int64_t ttl;
+        if (jget_int(o, "attestation_ttl_seconds", 1, INT32_MAX, &ttl))
+            PFAIL(RATLS_ERR_INVALID_ARGUMENT, "policy: attestation_ttl_seconds must be a positive integer%s", "");
+        ratls_policy_set_attestation_ttl(p, ttl);
     }
     int req = 0;
     if (get_bool(o, "require_all_checks", &req))

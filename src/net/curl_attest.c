@@ -297,6 +297,10 @@ static ratls_status attest_now(ratls_curl *rc, const conn_state *s, const uint8_
         uint8_t h[32];
         int same = cd && SHA256(cd, cl, h) && memcmp(h, leaf_sha, 32) == 0;
         int64_t until = rc->ttl ? now + rc->ttl : now;
+        const ratls_policy *pol = NULL;
+        if (ratls_hostmap_lookup(rc->map, s->host, NULL, &pol) && ratls_policy_attestation_ttl(pol) > 0 &&
+            now + ratls_policy_attestation_ttl(pol) < until)
+            until = now + ratls_policy_attestation_ttl(pol);
         int64_t ce = ratls_result_collateral_expiry(res);
         if (ce > 0 && ce < until)
             until = ce;

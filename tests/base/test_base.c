@@ -244,6 +244,29 @@ static void test_host_canon(void **state)
         assert_int_not_equal(host_canon(bad[i], out, sizeof out), 0);
 }
 
+static void test_policy_attestation_ttl(void **state)
+{
+    (void)state;
+    ratls_policy *p = NULL;
+    char err[256];
+    static const char ok[] = "{\"attestation_ttl_seconds\": 60}";
+    assert_int_equal(ratls_policy_from_json((const uint8_t *)ok, strlen(ok), &p, err, sizeof err), RATLS_OK);
+    assert_int_equal(ratls_policy_attestation_ttl(p), 60);
+    ratls_policy_free(p);
+    static const char *const bad[] = {"{\"attestation_ttl_seconds\": 0}", "{\"attestation_ttl_seconds\": \"1\"}"};
+    for (size_t i = 0; i < 2; i++) {
+        p = NULL;
+        assert_int_equal(ratls_policy_from_json((const uint8_t *)bad[i], strlen(bad[i]), &p, err, sizeof err),
+                         RATLS_ERR_INVALID_ARGUMENT);
+        assert_null(p);
+    }
+    p = ratls_policy_new();
+    assert_int_equal(ratls_policy_attestation_ttl(p), 0);
+    ratls_policy_set_attestation_ttl(p, 5);
+    assert_int_equal(ratls_policy_attestation_ttl(p), 5);
+    ratls_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_json_span),
         cmocka_unit_test(test_keccak256),
         cmocka_unit_test(test_host_canon),
+        cmocka_unit_test(test_policy_attestation_ttl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
