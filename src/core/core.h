@@ -77,6 +77,7 @@ typedef struct pck_cache_entry {
 typedef struct plat_memo {
     uint8_t *cert;
     size_t len;
+    uint64_t gen; /* the trust anchor it was verified under */
     uint8_t fmspc[6];
     int ca;
     uint64_t tick;
@@ -150,8 +151,12 @@ ratls_status tdx_item_verify(const rcert *test_root, tdx_item_kind kind, const u
                              const char *chain_pem, int64_t now, int64_t grace, tdx_item_info *info, char *err,
                              size_t errlen);
 /* FMSPC and PCK CA kind (1 platform, 2 processor) read from the quote's PCK
- * chain, unverified: the key under which collateral is looked up. */
-ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int *ca, char *err, size_t errlen);
+ * chain, once its signatures chain to the anchor (test_root, or the pinned
+ * Intel root): the key under which collateral is looked up, so a server
+ * cannot make us fetch what it likes. Windows and revocation are the
+ * verification's. */
+ratls_status tdx_quote_platform(const ratls_tdx_quote *q, const rcert *test_root, int64_t now, uint8_t fmspc[6],
+                                int *ca, char *err, size_t errlen);
 void tdx_skip_rest(ratls_result *r, const char *why);
 ratls_status tdx_anchor_check(const rcert *test_root, const rcert *cand, int64_t now, const char *what, char *err,
                               size_t errlen);

@@ -67,11 +67,15 @@ static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const
 {
     uint8_t fmspc[6];
     int ca = 0, known = 0;
-    ratls_status s;
+    rcert *tr = NULL;
+    uint64_t gen = 0;
+    ratls_status s = verifier_anchor(v, &tr, &gen);
+    if (s)
+        return s;
     pthread_mutex_lock(&v->mu);
     for (size_t i = 0; i < PLAT_MEMO_SIZE && !known; i++) {
         plat_memo *m = &v->plat[i];
-        if (m->cert && m->len == q->cert_data_size && memcmp(m->cert, q->cert_data, m->len) == 0) {
+        if (m->cert && m->gen == gen && m->len == q->cert_data_size && memcmp(m->cert, q->cert_data, m->len) == 0) {
             memcpy(fmspc, m->fmspc, 6);
             ca = m->ca;
             m->tick = ++v->tick;
@@ -80,8 +84,10 @@ static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const
     }
     pthread_mutex_unlock(&v->mu);
     if (!known) {
-        if ((s = tdx_quote_platform(q, fmspc, &ca, err, errlen)))
+        if ((s = tdx_quote_platform(q, tr, now, fmspc, &ca, err, errlen))) {
+            rcert_free(tr);
             return s;
+        }
         uint8_t *copy = malloc(q->cert_data_size);
         if (copy) {
             memcpy(copy, q->cert_data, q->cert_data_size);
@@ -93,6 +99,7 @@ static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const
             free(slot->cert);
             slot->cert = copy;
             slot->len = q->cert_data_size;
+            slot->gen = gen;
             memcpy(slot->fmspc, fmspc, 6);
             slot->ca = ca;
             slot->tick = ++v->tick;
@@ -105,11 +112,9 @@ static ratls_status fetch_for(ratls_verifier *v, const ratls_tdx_quote *q, const
         source_ref(src);
     pthread_mutex_unlock(&v->mu);
     if (!src)
-        return set_err(err, errlen, RATLS_ERR_COLLATERAL_UNAVAILABLE,
-                       "no collateral was given and the verifier has no collateral source");
-    rcert *tr = NULL;
-    uint64_t gen;
-    if ((s = verifier_anchor(v, &tr, &gen)) == RATLS_OK)
+        s = set_err(err, errlen, RATLS_ERR_COLLATERAL_UNAVAILABLE,
+                    "no collateral was given and the verifier has no collateral source");
+    else
         s = source_get_tdx(src, tr, fmspc, ca, now, pol ? pol->coll_grace : 0, out, err, errlen);
     rcert_free(tr);
     ratls_collateral_source_free(src);

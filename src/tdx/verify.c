@@ -720,7 +720,8 @@ out:
     return s;
 }
 
-ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int *ca, char *err, size_t errlen)
+ratls_status tdx_quote_platform(const ratls_tdx_quote *q, const rcert *test_root, int64_t now, uint8_t fmspc[6],
+                                int *ca, char *err, size_t errlen)
 {
     rchain chain = {{0}, 0};
     sgx_ext ext;
@@ -728,9 +729,20 @@ ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int 
     ratls_status s = pem_chain_parse(q->pem, q->pem_len, TDX_MAX_CERTS, &chain, sub, sizeof sub);
     if (s)
         return set_err(err, errlen, s, "PCK certificate chain in the quote: %s", sub);
-    if (chain.n < 2) {
-        s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the quote's PCK chain has no issuer certificate");
-    } else if (chain.c[0]->sgx_ext_count != 1) {
+    if (chain.n != 3) {
+        s = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the quote's PCK chain has %zu certificates (expected 3)",
+                    chain.n);
+        goto out;
+    }
+    /* the FMSPC decides what is fetched: only a chain to the anchor may say it */
+    if ((s = tdx_anchor_check(test_root, chain.c[2], now, "PCK certificate chain", err, errlen)))
+        goto out;
+    if ((s = rcert_verify_issued(chain.c[1], chain.c[2], sub, sizeof sub)) ||
+        (s = rcert_verify_issued(chain.c[0], chain.c[1], sub, sizeof sub))) {
+        set_err(err, errlen, s, "PCK certificate chain in the quote: %s", sub);
+        goto out;
+    }
+    if (chain.c[0]->sgx_ext_count != 1) {
         s = set_err(err, errlen, RATLS_ERR_SGX_EXTENSION, "the PCK certificate has no single SGX extension");
     } else if ((s = sgx_ext_parse(chain.c[0]->sgx_ext, chain.c[0]->sgx_ext_len, &ext, sub, sizeof sub))) {
         set_err(err, errlen, s, "%s", sub);
@@ -743,6 +755,7 @@ ratls_status tdx_quote_platform(const ratls_tdx_quote *q, uint8_t fmspc[6], int 
         memcpy(fmspc, ext.fmspc, 6);
         *ca = platform ? 1 : 2;
     }
+out:
     rchain_free(&chain);
     return s;
 }
