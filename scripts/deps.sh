@@ -2,7 +2,8 @@
 # Install the build and test dependencies from Debian when any is missing.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libssl-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
-      xxd python3 curl openssl ca-certificates cppcheck clang-tidy clang-format git)
+      xxd python3 curl openssl ca-certificates cppcheck clang-tidy clang-format git
+      python3-httpx python3-pip python3-setuptools)
 [ "${RATLS_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
