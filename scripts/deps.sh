@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libssl-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
       xxd python3 curl openssl ca-certificates cppcheck clang-tidy clang-format git
-      python3-httpx python3-pip python3-setuptools)
+      python3-httpx python3-pip python3-setuptools python3-wheel)
 [ "${RATLS_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
