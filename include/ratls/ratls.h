@@ -134,6 +134,12 @@ typedef enum ratls_status {
     RATLS_ERR_TLS,
     RATLS_ERR_ATTESTATION_RESPONSE,
 
+    /* AMD SEV-SNP */
+    RATLS_ERR_SNP_REPORT_FORMAT,
+    RATLS_ERR_SNP_REPORT_SIGNATURE,
+    RATLS_ERR_SNP_TCB_MISMATCH,
+    RATLS_ERR_SNP_POLICY,
+
     RATLS_STATUS_COUNT_ /* not a status */
 } ratls_status;
 
@@ -633,6 +639,87 @@ RATLS_API int ratls_result_used_insecure_root(const ratls_result *r);
  * {verified, tee, status, error, tcb_status, advisory_ids, checks:[{id,result,detail}],
  *  collateral:{valid_from, expires}, td_report:{...}, insecure_test_root}. */
 RATLS_API RATLS_WUR ratls_status ratls_result_to_json(const ratls_result *r, char **json_out);
+
+/* ------------------------------------------------------------------ */
+/* AMD SEV-SNP                                                           */
+/* ------------------------------------------------------------------ */
+#define RATLS_SNP_REPORT_LEN 1184u
+#define RATLS_SNP_MEASUREMENT_LEN 48
+#define RATLS_SNP_REPORT_DATA_LEN 64
+
+typedef enum ratls_snp_product {
+    RATLS_SNP_PRODUCT_UNKNOWN = 0,
+    RATLS_SNP_PRODUCT_MILAN = 1,
+    RATLS_SNP_PRODUCT_GENOA = 2,
+    RATLS_SNP_PRODUCT_TURIN = 3
+} ratls_snp_product;
+
+/* "Milan", "Genoa", "Turin" or "unknown". Never NULL. */
+RATLS_API const char *ratls_snp_product_name(ratls_snp_product p);
+/* Case-insensitive name ("milan", "Genoa", ...) to a product; UNKNOWN if none. */
+RATLS_API ratls_snp_product ratls_snp_product_from_name(const char *name);
+
+typedef struct ratls_snp_report ratls_snp_report;
+
+/* Parse a raw 1184-byte attestation report (versions 2, 3 and 5). Reserved
+ * bytes must be zero. On success *out owns a copy of the bytes; free it with
+ * ratls_snp_report_free. err (optional) receives a reason on failure. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_report_parse(const uint8_t *buf, size_t len, ratls_snp_report **out,
+                                                        char *err, size_t errlen);
+RATLS_API void ratls_snp_report_free(ratls_snp_report *r);
+/* The report's product from its CPUID bytes (v3+), else UNKNOWN. */
+RATLS_API ratls_snp_product ratls_snp_report_product(const ratls_snp_report *r);
+/* All fields as a JSON object (malloc'd; free with free()). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_report_to_json(const ratls_snp_report *r, char **json_out);
+
+/* SEV-SNP appraisal policy. Denies by default: DEBUG and MIGRATE_MA guests are
+ * rejected, VMPL must be 0, revocation must be checked (a CRL must be given
+ * unless RATLS_SNP_SKIP_REVOCATION_INSECURE is set). */
+typedef struct ratls_snp_policy ratls_snp_policy;
+typedef enum ratls_snp_policy_flag {
+    RATLS_SNP_ALLOW_DEBUG_INSECURE = 1u << 0,
+    RATLS_SNP_ALLOW_MIGRATE_MA = 1u << 1,
+    RATLS_SNP_SKIP_REVOCATION_INSECURE = 1u << 2
+} ratls_snp_policy_flag;
+
+RATLS_API ratls_snp_policy *ratls_snp_policy_new(void);
+RATLS_API void ratls_snp_policy_free(ratls_snp_policy *p);
+/* OR of ratls_snp_policy_flag values (replaces the previous set). */
+RATLS_API void ratls_snp_policy_set_flags(ratls_snp_policy *p, unsigned flags);
+/* The VMPL the report must carry (default 0). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_set_vmpl(ratls_snp_policy *p, unsigned vmpl);
+/* Minimum guest-policy ABI version (default 0.0). */
+RATLS_API void ratls_snp_policy_set_min_abi(ratls_snp_policy *p, unsigned major, unsigned minor);
+/* Expected MEASUREMENT (48 bytes); without it snp.measurement is skipped. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_measurement(ratls_snp_policy *p, const uint8_t *m, size_t len);
+/* Expected REPORT_DATA (64 bytes). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_report_data(ratls_snp_policy *p, const uint8_t *d, size_t len);
+
+/* The certificates and CRL a report is verified with (all borrowed for the
+ * call). vcek: the VCEK or VLEK, DER or PEM. chain: the ASK/ASVK and the ARK,
+ * DER or PEM (PEM may hold several certificates, e.g. AMD KDS cert_chain).
+ * crl: AMD KDS's CRL for the product (DER or PEM), signed by the ARK; NULL
+ * makes snp.crl fail unless RATLS_SNP_SKIP_REVOCATION_INSECURE is set. */
+typedef struct ratls_snp_collateral_parts {
+    const uint8_t *vcek;
+    size_t vcek_len;
+    const uint8_t *chain;
+    size_t chain_len;
+    const uint8_t *crl;
+    size_t crl_len;
+} ratls_snp_collateral_parts;
+
+/* Verify a raw report. The ARK is trusted only if the SHA-256 of its
+ * SubjectPublicKeyInfo equals the library's pin for the product (from the
+ * report's CPUID, else product_hint, else the VCEK's product name). pol NULL =
+ * the default policy. now: Unix seconds for certificate and CRL validity.
+ * *result_out receives a result (also on failure, unless out of memory) with
+ * checks snp.report, snp.chain, snp.signature, snp.tcb, snp.crl, snp.policy,
+ * snp.measurement; the return value is the result's status. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_verify(const uint8_t *report, size_t report_len,
+                                                  const ratls_snp_collateral_parts *coll,
+                                                  ratls_snp_product product_hint, const ratls_snp_policy *pol,
+                                                  int64_t now, ratls_result **result_out);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,11 @@ static const status_desc k_status[RATLS_STATUS_COUNT_] = {
     [RATLS_ERR_TLS] = {"tls", "the TLS handshake failed or the server's certificate is not trusted"},
     [RATLS_ERR_ATTESTATION_RESPONSE] = {"attestation_response",
                                         "the server did not answer the attestation request properly"},
+    [RATLS_ERR_SNP_REPORT_FORMAT] = {"snp_report_format", "the SEV-SNP attestation report is malformed"},
+    [RATLS_ERR_SNP_REPORT_SIGNATURE] = {"snp_report_signature",
+                                        "the SEV-SNP report signature does not verify under the VCEK"},
+    [RATLS_ERR_SNP_TCB_MISMATCH] = {"snp_tcb_mismatch", "the VCEK does not match the report's TCB or chip id"},
+    [RATLS_ERR_SNP_POLICY] = {"snp_policy", "the SEV-SNP guest does not meet the policy"},
 };
 
 const char *ratls_status_name(ratls_status s)

@@ -451,8 +451,8 @@ static void test_policy_file(void **state)
         "{\"os_image_hash\":\"zz\"}",
         "{\"app_compose_hash\":5}",
         "{\"app_compose\":{\"name\":\"no runner\"}}",
-        "{\"app_compose\":{\"runner\":\"x\"},\"app_compose_hash\":"
-        "\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+        ("{\"app_compose\":{\"runner\":\"x\"},\"app_compose_hash\":"
+         "\"0000000000000000000000000000000000000000000000000000000000000000\"}"),
         "{\"key_provider\":{\"name\":\"kms\"}}",
         "{\"insecure\":{\"allow_everything\":true}}",
         "{\"insecure\":{\"allow_debug_td\":1}}",

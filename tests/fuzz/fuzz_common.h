@@ -30,6 +30,7 @@
 #define FUZZ_MAX_LEN_COMPOSE 8192
 #define FUZZ_MAX_LEN_POLICY 8192
 #define FUZZ_MAX_LEN_COLLATERAL_ITEM 16384
+#define FUZZ_MAX_LEN_SNP_REPORT 2048
 
 typedef enum fuzz_scenario {
     FZ_V4 = 0, /* tp_scenario_default: verifies as UpToDate */

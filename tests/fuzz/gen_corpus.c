@@ -2,7 +2,7 @@
  * Writes the fuzz targets' seed corpus from the project's own test PKI
  * (never from third-party vectors):
  *
- *   gen_corpus DIR   ->  DIR/quote/  DIR/collateral/  DIR/sgx_ext/  DIR/pem_chain/
+ *   gen_corpus DIR   ->  DIR/quote/  DIR/collateral/  DIR/sgx_ext/  DIR/pem_chain/  DIR/snp_report/ ...
  *
  * Scenario outputs come from fuzz_generate(), the same deterministic test PKI
  * the targets build their fixtures from, so the seed quotes chain to the
@@ -43,6 +43,7 @@ static seed_dir g_coll = {.name = "collateral", .max_len = FUZZ_MAX_LEN_COLLATER
 static seed_dir g_ext = {.name = "sgx_ext", .max_len = FUZZ_MAX_LEN_SGX_EXT};
 static seed_dir g_pem = {.name = "pem_chain", .max_len = FUZZ_MAX_LEN_PEM_CHAIN};
 static seed_dir g_item = {.name = "collateral_item", .max_len = FUZZ_MAX_LEN_COLLATERAL_ITEM};
+static seed_dir g_snp = {.name = "snp_report", .max_len = FUZZ_MAX_LEN_SNP_REPORT};
 static const char *g_out;
 static int g_errors;
 
@@ -642,6 +643,62 @@ static void collateral_item_seeds(const tp_output *o)
     json_decref(c);
 }
 
+/* ------------------------------------------------------------------ */
+/* SEV-SNP reports (synthetic: the layout only, no real signature)      */
+/* ------------------------------------------------------------------ */
+
+static void snp_synthetic(uint8_t r[RATLS_SNP_REPORT_LEN], uint32_t version, uint8_t family, uint8_t model)
+{
+    memset(r, 0, RATLS_SNP_REPORT_LEN);
+    put_le32(r + 0x00, version);
+    put_le32(r + 0x08, 0x30000); /* policy: SMT + reserved bit 17 */
+    put_le32(r + 0x34, 1);       /* ECDSA P-384 */
+    static const uint8_t tcb[8] = {3, 0, 0, 0, 0, 0, 8, 0xd1};
+    memcpy(r + 0x38, tcb, 8);
+    memset(r + 0x50, 0x5A, 64);
+    memset(r + 0x90, 0x11, 48);
+    memcpy(r + 0x180, tcb, 8);
+    if (version >= 3) {
+        r[0x188] = family;
+        r[0x189] = model;
+        r[0x18A] = 1;
+    }
+    for (unsigned i = 0; i < 64; i++)
+        r[0x1A0 + i] = (uint8_t)(0xA0 + i);
+    memcpy(r + 0x1E0, tcb, 8);
+    r[0x1E8] = 21;
+    r[0x1EA] = 1;
+    memcpy(r + 0x1F0, tcb, 8);
+    if (version >= 5) {
+        r[0x1F8] = 0x3f;
+        r[0x200] = 0x3f;
+    }
+    memset(r + 0x2A0, 0x33, 48);
+    memset(r + 0x2E8, 0x44, 48);
+}
+
+static void snp_report_seeds(void)
+{
+    uint8_t r[RATLS_SNP_REPORT_LEN];
+    snp_synthetic(r, 2, 0, 0);
+    seed(&g_snp, "v2", r, sizeof r);
+    seed(&g_snp, "edge_truncated_signed", r, 0x2A0);
+    snp_synthetic(r, 3, 0x19, 0x01);
+    seed(&g_snp, "v3_milan", r, sizeof r);
+    snp_synthetic(r, 3, 0x19, 0x11);
+    seed(&g_snp, "v3_genoa", r, sizeof r);
+    snp_synthetic(r, 5, 0x1A, 0x02);
+    seed(&g_snp, "v5_turin", r, sizeof r);
+    r[0x48] = 1u << 2; /* VLEK */
+    seed(&g_snp, "v5_vlek", r, sizeof r);
+    r[0x48] = 0;
+    r[0x208] = 1;
+    seed(&g_snp, "edge_v5_reserved", r, sizeof r);
+    snp_synthetic(r, 4, 0x19, 0x01);
+    seed(&g_snp, "edge_version_4", r, sizeof r);
+    seed(&g_snp, "edge_empty", r, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -649,7 +706,7 @@ int main(int argc, char **argv)
         return 2;
     }
     g_out = argv[1];
-    seed_dir *dirs[] = {&g_quote, &g_coll, &g_ext, &g_pem, &g_item};
+    seed_dir *dirs[] = {&g_quote, &g_coll, &g_ext, &g_pem, &g_item, &g_snp};
     make_dir(g_out);
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[1024];
@@ -694,6 +751,7 @@ int main(int argc, char **argv)
 
     collateral_edge_cases(&out[FZ_V4]);
     collateral_item_seeds(&out[FZ_V4]);
+    snp_report_seeds();
 
     size_t total = 0;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {

@@ -52,5 +52,6 @@ int cmd_eventlog(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_compose(int argc, char **argv);
+int cmd_snp(int argc, char **argv);
 
 #endif

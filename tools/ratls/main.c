@@ -19,6 +19,9 @@ static void usage(void)
         "  ratls sim generate --out DIR [--scenario NAME] [--at UNIX_SECONDS]\n"
         "  ratls sim [--port N] [--host ADDR] [--state-dir DIR] [--misbehave MODE] [--delay-ms MS]\n"
         "            [--exit-on-stdin-eof]   (a simulated dstack TDX server over HTTPS)\n"
+        "  ratls snp show REPORT [--json]\n"
+        "  ratls snp verify REPORT --vcek CERT [--ask CERT] [--ark CERT] [--product NAME] [--at UNIX_SECONDS]\n"
+        "                   [--crl CRL | --skip-revocation-insecure] [--vmpl N] [--allow-debug-insecure] [--json]\n"
         "  ratls demo [--json]\n"
         "  ratls compose-hash APP_COMPOSE.json [--canonical]\n\n"
         "Exit status: 0 verified and accepted; 1 not verified or not accepted; 2 usage error or unreadable input.\n",
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
         return cmd_eventlog(argc - 2, argv + 2);
     if (strcmp(argv[1], "compose-hash") == 0)
         return cmd_compose(argc - 2, argv + 2);
+    if (strcmp(argv[1], "snp") == 0)
+        return cmd_snp(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0)
         return cmd_demo(argc - 2, argv + 2);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {

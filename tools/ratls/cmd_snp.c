@@ -1,0 +1,216 @@
+/* ratls snp show|verify — AMD SEV-SNP attestation reports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cli.h"
+
+#define SNP_CERT_FILE_CAP (64u * 1024u)
+
+static void usage_snp(void)
+{
+    fprintf(stderr, "usage: ratls snp show REPORT [--json]\n"
+                    "       ratls snp verify REPORT --vcek CERT [--ask CERT] [--ark CERT] [--product NAME]\n"
+                    "                        [--crl CRL | --skip-revocation-insecure] [--at UNIX_SECONDS] [--vmpl N]\n"
+                    "                        [--allow-debug-insecure] [--json]\n"
+                    "REPORT is the raw 1184-byte report, binary or hex. CERT is DER or PEM; --ask may hold the\n"
+                    "ASK and the ARK (a KDS cert_chain). The ARK must carry AMD's pinned key for the product.\n");
+}
+
+static int snp_show(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (argv[i][0] == '-' || path) {
+            usage_snp();
+            return EXIT_USAGE;
+        } else
+            path = argv[i];
+    }
+    if (!path) {
+        usage_snp();
+        return EXIT_USAGE;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (cli_read_quote(path, &buf, &len))
+        return EXIT_USAGE;
+    ratls_snp_report *rep = NULL;
+    char err[512] = "";
+    ratls_status s = ratls_snp_report_parse(buf, len, &rep, err, sizeof err);
+    free(buf);
+    if (s) {
+        fprintf(stderr, "ratls: %s: not a valid SEV-SNP report: %s\n", path, err[0] ? err : ratls_status_str(s));
+        return EXIT_REJECTED;
+    }
+    char *j = NULL;
+    s = ratls_snp_report_to_json(rep, &j);
+    ratls_snp_report_free(rep);
+    if (s != RATLS_OK) {
+        fprintf(stderr, "ratls: %s\n", ratls_status_str(s));
+        return EXIT_REJECTED;
+    }
+    if (!json)
+        printf("SEV-SNP attestation report, %zu bytes\n", len);
+    printf("%s\n", j);
+    free(j);
+    return EXIT_VERIFIED;
+}
+
+static int has_pem(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 10 <= n; i++)
+        if (memcmp(b + i, "-----BEGIN", 10) == 0)
+            return 1;
+    return 0;
+}
+
+/* Append a certificate file to the chain buffer as PEM (DER is converted), so
+ * that --ask and --ark can be given in either encoding. */
+static int append_file(const char *path, uint8_t **buf, size_t *len)
+{
+    uint8_t *b;
+    size_t n;
+    if (cli_read_file(path, SNP_CERT_FILE_CAP, &b, &n))
+        return -1;
+    BIO *mem = BIO_new(BIO_s_mem());
+    int ok = mem != NULL;
+    if (ok && !has_pem(b, n)) {
+        const unsigned char *p = b;
+        X509 *x = d2i_X509(NULL, &p, (long)n);
+        ok = x && p == b + n && PEM_write_bio_X509(mem, x) == 1;
+        X509_free(x);
+    } else if (ok) {
+        ok = BIO_write(mem, b, (int)n) == (int)n && BIO_write(mem, "\n", 1) == 1;
+    }
+    free(b);
+    char *data = NULL;
+    long dn = ok ? BIO_get_mem_data(mem, &data) : 0;
+    uint8_t *nb = ok && dn > 0 ? realloc(*buf, *len + (size_t)dn) : NULL;
+    if (!nb) {
+        fprintf(stderr, "ratls: %s is not a DER or PEM certificate\n", path);
+        BIO_free(mem);
+        return -1;
+    }
+    memcpy(nb + *len, data, (size_t)dn);
+    *len += (size_t)dn;
+    *buf = nb;
+    BIO_free(mem);
+    return 0;
+}
+
+static int snp_verify(int argc, char **argv)
+{
+    const char *path = NULL, *vcek_path = NULL, *ask_path = NULL, *ark_path = NULL, *crl_path = NULL;
+    int json = 0;
+    int64_t now = (int64_t)time(NULL);
+    unsigned flags = 0;
+    ratls_snp_product hint = RATLS_SNP_PRODUCT_UNKNOWN;
+    int rc = EXIT_USAGE;
+    uint8_t *rbuf = NULL, *vbuf = NULL, *cbuf = NULL, *lbuf = NULL;
+    size_t rlen = 0, vlen = 0, clen = 0, llen = 0;
+    ratls_result *res = NULL;
+    ratls_snp_policy *pol = ratls_snp_policy_new();
+    if (!pol)
+        return EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!a)
+            break;
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "--allow-debug-insecure") == 0) {
+            flags |= RATLS_SNP_ALLOW_DEBUG_INSECURE;
+        } else if (strcmp(a, "--skip-revocation-insecure") == 0) {
+            flags |= RATLS_SNP_SKIP_REVOCATION_INSECURE;
+        } else if (strcmp(a, "--vcek") == 0 && val) {
+            vcek_path = val;
+            i++;
+        } else if (strcmp(a, "--ask") == 0 && val) {
+            ask_path = val;
+            i++;
+        } else if (strcmp(a, "--crl") == 0 && val) {
+            crl_path = val;
+            i++;
+        } else if (strcmp(a, "--ark") == 0 && val) {
+            ark_path = val;
+            i++;
+        } else if (strcmp(a, "--product") == 0 && val) {
+            hint = ratls_snp_product_from_name(val);
+            if (hint == RATLS_SNP_PRODUCT_UNKNOWN) {
+                fprintf(stderr, "ratls: --product takes Milan, Genoa or Turin, not \"%s\"\n", val);
+                goto out;
+            }
+            i++;
+        } else if (strcmp(a, "--vmpl") == 0 && val) {
+            int64_t v;
+            if (cli_parse_time(val, &v) || v < 0 || v > 3 || ratls_snp_policy_set_vmpl(pol, (unsigned)v) != RATLS_OK) {
+                fprintf(stderr, "ratls: --vmpl takes 0..3, not \"%s\"\n", val);
+                goto out;
+            }
+            i++;
+        } else if (strcmp(a, "--at") == 0 && val) {
+            if (cli_parse_time(val, &now)) {
+                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+                goto out;
+            }
+            i++;
+        } else if (a[0] != '-' && !path) {
+            path = a;
+        } else {
+            usage_snp();
+            goto out;
+        }
+    }
+    if (!path || !vcek_path) {
+        usage_snp();
+        goto out;
+    }
+    ratls_snp_policy_set_flags(pol, flags);
+    if (cli_read_quote(path, &rbuf, &rlen) || cli_read_file(vcek_path, SNP_CERT_FILE_CAP, &vbuf, &vlen))
+        goto out;
+    if ((ask_path && append_file(ask_path, &cbuf, &clen)) || (ark_path && append_file(ark_path, &cbuf, &clen)))
+        goto out;
+    if (crl_path && cli_read_file(crl_path, SNP_CERT_FILE_CAP, &lbuf, &llen))
+        goto out;
+    if (!json && (flags & RATLS_SNP_ALLOW_DEBUG_INSECURE))
+        fprintf(stderr, "ratls: WARNING: accepting a DEBUG guest (INSECURE)\n");
+    if (!json && !crl_path && (flags & RATLS_SNP_SKIP_REVOCATION_INSECURE))
+        fprintf(stderr, "ratls: WARNING: not checking AMD's revocation lists (INSECURE)\n");
+    ratls_snp_collateral_parts parts = {vbuf, vlen, cbuf, clen, lbuf, llen};
+    ratls_status s = ratls_snp_verify(rbuf, rlen, &parts, hint, pol, now, &res);
+    if (!res) {
+        fprintf(stderr, "ratls: verification could not run: %s\n", ratls_status_str(s));
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    char title[600];
+    snprintf(title, sizeof title, "ratls snp verify %s", path);
+    rc = cli_report(res, s, json, title, now);
+out:
+    ratls_result_free(res);
+    ratls_snp_policy_free(pol);
+    free(rbuf);
+    free(vbuf);
+    free(cbuf);
+    free(lbuf);
+    return rc;
+}
+
+int cmd_snp(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "show") == 0)
+        return snp_show(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "verify") == 0)
+        return snp_verify(argc - 1, argv + 1);
+    usage_snp();
+    return EXIT_USAGE;
+}
