@@ -614,12 +614,20 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
         result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "no readable ASK/ARK certificates were supplied");
         goto out;
     }
+    /* Nothing the report says is reported as passing unless it is authentic:
+     * the signature is checked only with a VCEK that chains to the pinned ARK,
+     * and the report's contents are judged only once it verified. */
     int chain_ok = check_chain(&c, now) == 0;
-    int sig_ok = check_signature(&c) == 0;
-    if (chain_ok && sig_ok)
-        (void)check_tcb(&c);
-    else
-        result_check_add(r, "snp.tcb", RATLS_CHECK_SKIP, "needs a verified VCEK and signature");
+    int sig_ok = chain_ok && check_signature(&c) == 0;
+    if (!chain_ok)
+        result_check_add(r, "snp.signature", RATLS_CHECK_SKIP, "not evaluated: the VCEK is not verified");
+    if (!(chain_ok && sig_ok)) {
+        static const char *const rest[] = {"snp.tcb", "snp.crl", "snp.policy", "snp.measurement"};
+        for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+            result_check_add(r, rest[i], RATLS_CHECK_SKIP, "not evaluated: the report is not authentic");
+        goto out;
+    }
+    (void)check_tcb(&c);
     check_crl(&c, coll, pol, now);
     check_policy(&c, pol);
     if (pol->has_measurement) {
