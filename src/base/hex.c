@@ -17,6 +17,18 @@ ratls_status set_err(char *err, size_t errlen, ratls_status s, const char *fmt, 
     return s;
 }
 
+void log_emit(ratls_log_fn fn, void *arg, ratls_log_level lvl, const char *fmt, ...)
+{
+    if (!fn)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fn(arg, lvl, msg);
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

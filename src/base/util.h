@@ -16,6 +16,8 @@
 
 /* Write a message into err (if err && errlen) and return s. */
 ratls_status set_err(char *err, size_t errlen, ratls_status s, const char *fmt, ...) RATLS_PRINTF(4, 5);
+/* Format a line and hand it to an optional log callback (fn NULL: nothing). */
+void log_emit(ratls_log_fn fn, void *arg, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(4, 5);
 
 /* Strict hex: exactly 2*n hex digits of either case. 0 on success. */
 int hex_decode_exact(const char *hex, size_t hexlen, uint8_t *out, size_t n);

@@ -211,7 +211,7 @@ static ratls_status set_str(ratls_collateral_source *s, char **dst, const char *
     if (v && !(d = strdup(v)))
         return RATLS_ERR_NO_MEMORY;
     /* strip a trailing slash so paths join cleanly */
-    if (d && d != NULL && strlen(d) > 8 && d[strlen(d) - 1] == '/')
+    if (d && strlen(d) > 8 && d[strlen(d) - 1] == '/')
         d[strlen(d) - 1] = 0;
     pthread_mutex_lock(&s->mu);
     free(*dst);
@@ -220,24 +220,26 @@ static ratls_status set_str(ratls_collateral_source *s, char **dst, const char *
     return RATLS_OK;
 }
 
-ratls_status ratls_collateral_source_set_pcs_url(ratls_collateral_source *s, const char *base_url)
+/* The service's base URL, and whether it is a PCCS (root CRL under the base)
+ * or PCS-like (root CRL at Intel's distribution point). */
+static ratls_status set_base(ratls_collateral_source *s, const char *base_url, int pccs)
 {
     if (!s || !base_url || !url_ok(base_url))
         return RATLS_ERR_INVALID_ARGUMENT;
     ratls_status st = set_str(s, &s->base_url, base_url);
     if (!st)
-        s->pccs = 0;
+        s->pccs = pccs;
     return st;
+}
+
+ratls_status ratls_collateral_source_set_pcs_url(ratls_collateral_source *s, const char *base_url)
+{
+    return set_base(s, base_url, 0);
 }
 
 ratls_status ratls_collateral_source_set_pccs_url(ratls_collateral_source *s, const char *base_url)
 {
-    if (!s || !base_url || !url_ok(base_url))
-        return RATLS_ERR_INVALID_ARGUMENT;
-    ratls_status st = set_str(s, &s->base_url, base_url);
-    if (!st)
-        s->pccs = 1;
-    return st;
+    return set_base(s, base_url, 1);
 }
 
 ratls_status ratls_collateral_source_set_root_ca_crl_url(ratls_collateral_source *s, const char *url)
@@ -336,19 +338,6 @@ void ratls_collateral_source_stats(ratls_collateral_source *s, ratls_collateral_
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
     pthread_mutex_unlock(&s->mu);
-}
-
-static void slog(ratls_collateral_source *s, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
-static void slog(ratls_collateral_source *s, ratls_log_level lvl, const char *fmt, ...)
-{
-    if (!s->log)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    s->log(s->log_arg, lvl, msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,8 +524,8 @@ static int disk_load(ratls_collateral_source *s, const req *r, copy *out)
     else
         ok = 0;
     if (!ok)
-        slog(s, RATLS_LOG_WARN, "collateral cache: ignoring %s (%s)", path,
-             err[0] ? err : "unreadable, truncated or not a cache file");
+        log_emit(s->log, s->log_arg, RATLS_LOG_WARN, "collateral cache: ignoring %s (%s)", path,
+                 err[0] ? err : "unreadable, truncated or not a cache file");
     free(body);
     free(chain);
     free(buf);
@@ -596,8 +585,8 @@ static void disk_trim(ratls_collateral_source *s, const char *dir, uint64_t max,
                 continue;
             if (unlinkat(dirfd(d), v[i].name, 0) == 0) {
                 total -= (uint64_t)v[i].size;
-                slog(s, RATLS_LOG_DEBUG, "collateral cache: removed %s to stay under %llu bytes", v[i].name,
-                     (unsigned long long)max);
+                log_emit(s->log, s->log_arg, RATLS_LOG_DEBUG, "collateral cache: removed %s to stay under %llu bytes",
+                         v[i].name, (unsigned long long)max);
             }
         }
     }
@@ -644,7 +633,8 @@ static void disk_store(ratls_collateral_source *s, const req *r, const copy *c)
     }
     free(text);
     if (!ok) {
-        slog(s, RATLS_LOG_WARN, "collateral cache: cannot write %s (%s); continuing without it", path, strerror(errno));
+        log_emit(s->log, s->log_arg, RATLS_LOG_WARN, "collateral cache: cannot write %s (%s); continuing without it",
+                 path, strerror(errno));
         return;
     }
     char name[100];
@@ -665,8 +655,8 @@ static ratls_status net_fetch(ratls_collateral_source *s, const req *r, copy *ou
                                                                 : NULL;
     http_resp resp;
     char sub[768];
-    slog(s, RATLS_LOG_INFO, "fetching %s%s%s from %s", k_kind_text[r->kind],
-         r->kind == TDX_ITEM_TCB_INFO ? " for FMSPC " : "", r->kind == TDX_ITEM_TCB_INFO ? r->param : "", r->url);
+    log_emit(s->log, s->log_arg, RATLS_LOG_INFO, "fetching %s%s%s from %s", k_kind_text[r->kind],
+             r->kind == TDX_ITEM_TCB_INFO ? " for FMSPC " : "", r->kind == TDX_ITEM_TCB_INFO ? r->param : "", r->url);
     ratls_status st = http_get(&r->http, r->url, want, &resp, sub, sizeof sub);
     pthread_mutex_lock(&s->mu);
     s->stats.upstream_requests += resp.attempts ? resp.attempts : 1;
@@ -789,12 +779,13 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
             /* never trade a held copy (in memory, or on disk for a new
              * process) for an older issue (a replayed response) */
             if (held && held_use >= U_STALE && out->info.issued < held->info.issued) {
-                slog(s, RATLS_LOG_WARN, "%s from the service is older than the cached one; keeping the cached one",
-                     k_kind_text[r->kind]);
+                log_emit(s->log, s->log_arg, RATLS_LOG_WARN,
+                         "%s from the service is older than the cached one; keeping the cached one",
+                         k_kind_text[r->kind]);
             } else if (disk_use >= U_STALE && out->info.issued < disk.info.issued) {
-                slog(s, RATLS_LOG_WARN,
-                     "%s from the service is older than the disk-cached one; keeping the disk-cached one",
-                     k_kind_text[r->kind]);
+                log_emit(s->log, s->log_arg, RATLS_LOG_WARN,
+                         "%s from the service is older than the disk-cached one; keeping the disk-cached one",
+                         k_kind_text[r->kind]);
                 copy_clear(out);
                 *out = disk;
                 *from_disk = 1;
@@ -808,8 +799,8 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
     }
     /* the network failed (or is off): fall back to a copy still usable */
     if (disk_use > U_NONE && disk_use >= held_use) {
-        slog(s, RATLS_LOG_WARN, "%s; using the disk-cached %s%s", err, k_kind_text[r->kind],
-             disk_use == U_GRACE ? " (EXPIRED, INSECURE grace period)" : "");
+        log_emit(s->log, s->log_arg, RATLS_LOG_WARN, "%s; using the disk-cached %s%s", err, k_kind_text[r->kind],
+                 disk_use == U_GRACE ? " (EXPIRED, INSECURE grace period)" : "");
         *out = disk;
         *from_disk = r->offline ? 1 : 2; /* 2: a fallback after a failed fetch */
         return RATLS_OK;
@@ -818,16 +809,12 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
     return st;
 }
 
-/* Get a copy of one item valid at `now` (or within the grace period when
- * nothing valid can be had). `want_copy` = 0 just makes it current and
- * reports its serial. */
-static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root, const char *anchor, tdx_item_kind kind,
-                             const char *param, const char *root_chain, int64_t now, int64_t grace, int want_copy,
-                             copy *out, char *keyout, uint64_t *serial, char *err, size_t errlen)
+/* Get a copy of one item (cache key `key`) valid at `now`, or within the
+ * grace period when nothing valid can be had, and its serial. */
+static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root, const char *key, tdx_item_kind kind,
+                             const char *param, const char *root_chain, int64_t now, int64_t grace, copy *out,
+                             uint64_t *serial, char *err, size_t errlen)
 {
-    char key[80];
-    snprintf(key, sizeof key, "%s-%s%s%s", anchor, k_kind_name[kind], param[0] ? "-" : "", param);
-    snprintf(keyout, 80, "%s", key);
     memset(out, 0, sizeof *out);
     /* the analyzer loses copy_set's cleanup on failure across calls: a false leak */
     pthread_mutex_lock(&s->mu); // NOLINT(clang-analyzer-unix.Malloc)
@@ -945,12 +932,12 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
     if (st == RATLS_OK) {
         it->tick = ++s->tick;
         *serial = it->serial;
-        if (want_copy && copy_set(out, it->body, it->len, it->chain, &it->info))
+        if (copy_set(out, it->body, it->len, it->chain, &it->info))
             st = RATLS_ERR_NO_MEMORY;
     }
     pthread_mutex_unlock(&s->mu);
     if (warn[0])
-        slog(s, RATLS_LOG_WARN, "%s", warn);
+        log_emit(s->log, s->log_arg, RATLS_LOG_WARN, "%s", warn);
     return st;
 }
 
@@ -1051,7 +1038,6 @@ ratls_status source_get_tdx(ratls_collateral_source *s, const rcert *test_root, 
 
     copy cp[4];
     uint64_t serial[4];
-    char got[4][80];
     memset(cp, 0, sizeof cp);
     ratls_status st;
     static const tdx_item_kind kinds[4] = {TDX_ITEM_TCB_INFO, TDX_ITEM_QE_IDENTITY, TDX_ITEM_PCK_CRL,
@@ -1059,8 +1045,8 @@ ratls_status source_get_tdx(ratls_collateral_source *s, const rcert *test_root, 
     const char *params[4] = {fm, "", cas, ""};
     for (int k = 0; k < 4; k++) {
         const char *root_chain = k == 3 ? cp[1].chain : NULL;
-        if ((st = item_get(s, test_root, anchor, kinds[k], params[k], root_chain, now, grace, 1, &cp[k], got[k],
-                           &serial[k], err, errlen)))
+        if ((st = item_get(s, test_root, keys[k], kinds[k], params[k], root_chain, now, grace, &cp[k], &serial[k], err,
+                           errlen)))
             goto fallback;
     }
     ratls_collateral_parts parts = {
@@ -1109,7 +1095,7 @@ fallback:
     }
     pthread_mutex_unlock(&s->mu);
     if (c) {
-        slog(s, RATLS_LOG_WARN, "%s; using the offline bundle for FMSPC %s", err, fm);
+        log_emit(s->log, s->log_arg, RATLS_LOG_WARN, "%s; using the offline bundle for FMSPC %s", err, fm);
         *out = c;
         return RATLS_OK;
     }

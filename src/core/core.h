@@ -114,7 +114,6 @@ int verifier_pck_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[64], 
                         int64_t *from, int64_t *to);
 void verifier_pck_store(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t from, int64_t to,
                         const sgx_ext *ext);
-void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
 
 int policy_status_accepted(const ratls_policy *p, tcb_status s);
 /* NULL if accepted, else the first offending advisory ID. */

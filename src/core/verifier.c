@@ -145,18 +145,6 @@ void ratls_verifier_set_log(ratls_verifier *v, ratls_log_fn fn, void *arg)
     v->log_arg = arg;
 }
 
-void verifier_log(ratls_verifier *v, ratls_log_level lvl, const char *fmt, ...)
-{
-    if (!v || !v->log)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    v->log(v->log_arg, lvl, buf);
-}
-
 ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8_t *cert, size_t len)
 {
     if (!v || !cert || !len || len > 64 * 1024)
@@ -181,7 +169,7 @@ ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8
     v->anchor_gen++;
     clear_locked(v); /* what verified under the old anchor proves nothing now */
     pthread_mutex_unlock(&v->mu);
-    verifier_log(v, RATLS_LOG_WARN, "INSECURE: trusting a test root instead of the Intel SGX Root CA");
+    log_emit(v->log, v->log_arg, RATLS_LOG_WARN, "INSECURE: trusting a test root instead of the Intel SGX Root CA");
     return RATLS_OK;
 }
 

@@ -604,16 +604,11 @@ static ratls_status attest(ratls_conn *c, ratls_verifier *v, const ratls_policy 
          * (a memory-cache hit right after it verified; never a second fetch
          * after a failure) */
         ratls_collateral *coll = NULL;
-        const uint8_t *q;
-        size_t ql;
-        ratls_dstack_response *dr = NULL;
-        if (s == RATLS_OK && ratls_dstack_response_parse(rb, rlen, &dr, NULL, 0) == RATLS_OK &&
-            (q = ratls_dstack_response_quote(dr, &ql)) != NULL &&
-            ratls_verifier_fetch_collateral(v, q, ql, p, now, &coll, NULL, 0) == RATLS_OK &&
+        if (s == RATLS_OK &&
+            ratls_verifier_fetch_collateral(v, ev->quote, ev->quote_len, p, now, &coll, NULL, 0) == RATLS_OK &&
             ratls_collateral_to_json(coll, &c->collateral_json) != RATLS_OK)
             c->collateral_json = NULL;
         ratls_collateral_free(coll);
-        ratls_dstack_response_free(dr);
     }
     ratls_evidence_free(ev);
     return s;

@@ -117,19 +117,6 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static void logf_(const http_opts *o, ratls_log_level lvl, const char *fmt, ...) RATLS_PRINTF(3, 4);
-static void logf_(const http_opts *o, ratls_log_level lvl, const char *fmt, ...)
-{
-    if (!o->log)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    o->log(o->log_arg, lvl, msg);
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -201,7 +188,8 @@ ratls_status http_get(const http_opts *o, const char *url, const char *const *wa
         curl_easy_setopt(h, CURLOPT_USERAGENT, "ratls/" RATLS_VERSION_STRING);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L);
-        logf_(o, attempt ? RATLS_LOG_INFO : RATLS_LOG_DEBUG, "GET %s%s", url, attempt ? " (retry)" : "");
+        log_emit(o->log, o->log_arg, attempt ? RATLS_LOG_INFO : RATLS_LOG_DEBUG, "GET %s%s", url,
+                 attempt ? " (retry)" : "");
         CURLcode rc = curl_easy_perform(h);
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -257,23 +245,12 @@ ratls_status http_get(const http_opts *o, const char *url, const char *const *wa
             break;
         if (delay > o->max_retry_wait_ms)
             delay = o->max_retry_wait_ms;
-        logf_(o, RATLS_LOG_WARN, "%s; retrying in %ld ms", err, delay);
+        log_emit(o->log, o->log_arg, RATLS_LOG_WARN, "%s; retrying in %ld ms", err, delay);
         sleep_ms(delay);
         wait *= 2;
     }
     curl_easy_cleanup(h);
     return s;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 char *url_decode(const char *s, size_t len)
@@ -285,12 +262,12 @@ char *url_decode(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (c == '%') {
-            int a, b;
-            if (i + 2 >= len || (a = hexval(s[i + 1])) < 0 || (b = hexval(s[i + 2])) < 0) {
+            uint8_t byte;
+            if (i + 2 >= len || hex_decode_exact(s + i + 1, 2, &byte, 1) != 0) {
                 free(d);
                 return NULL;
             }
-            c = (char)(a * 16 + b);
+            c = (char)byte;
             i += 2;
         }
         if (c == 0) {

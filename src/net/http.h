@@ -23,7 +23,7 @@ typedef struct http_opts {
     long max_retry_wait_ms; /* a longer Retry-After gives up instead */
     int tls_verify;         /* verify an https server's certificate */
     /* progress lines ("GET url", "HTTP 503, retrying in 400 ms") */
-    void (*log)(void *arg, ratls_log_level lvl, const char *msg);
+    ratls_log_fn log;
     void *log_arg;
 } http_opts;
 
