@@ -18,6 +18,11 @@ int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len);
 int cli_read_quote(const char *path, uint8_t **out, size_t *len);
 int cli_write_file(const char *path, const void *buf, size_t len);
 int cli_parse_time(const char *s, int64_t *out);
+/* --at VALUE (Unix seconds): 0, or -1 after saying why. */
+int cli_opt_at(const char *val, int64_t *now);
+/* --insecure-test-root PATH: trust it instead of Intel's root. 0, or -1 after
+ * saying why; with `warn`, says on stderr that the root is INSECURE. */
+int cli_trust_test_root(ratls_verifier *v, const char *path, int warn);
 /* Print a result as a checklist. */
 void cli_print_checklist(const ratls_result *r, const char *title, int64_t now);
 /* Print a result as JSON (adds "verified_at"). */

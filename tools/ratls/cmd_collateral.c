@@ -140,10 +140,8 @@ static int collateral_fetch(int argc, char **argv)
             out = val;
             i++;
         } else if (strcmp(a, "--at") == 0 && val) {
-            if (cli_parse_time(val, &now)) {
-                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+            if (cli_opt_at(val, &now))
                 return EXIT_USAGE;
-            }
             i++;
         } else if (strcmp(a, "--insecure-test-root") == 0 && val) {
             root_path = val;
@@ -160,20 +158,18 @@ static int collateral_fetch(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = EXIT_USAGE;
-    uint8_t *qbuf = NULL, *rbuf = NULL;
-    size_t qlen = 0, rlen = 0;
+    uint8_t *qbuf = NULL;
+    size_t qlen = 0;
     ratls_verifier *v = NULL;
     ratls_collateral_source *src = NULL;
     ratls_collateral *coll = NULL;
     char *json = NULL;
-    if (cli_read_quote(path, &qbuf, &qlen) || (root_path && cli_read_file(root_path, 1u << 16, &rbuf, &rlen)))
+    if (cli_read_quote(path, &qbuf, &qlen))
         goto done;
     if (!(v = ratls_verifier_new()) || !(src = cli_source_new(&so)))
         goto done;
-    if (rbuf && ratls_verifier_set_tdx_root_insecure(v, rbuf, rlen) != RATLS_OK) {
-        fprintf(stderr, "ratls: %s is not a certificate\n", root_path);
+    if (root_path && cli_trust_test_root(v, root_path, 0))
         goto done;
-    }
     ratls_verifier_set_collateral_source(v, src);
     char err[768] = "";
     ratls_status s = ratls_verifier_fetch_collateral(v, qbuf, qlen, NULL, now, &coll, err, sizeof err);
@@ -201,7 +197,6 @@ done:
     ratls_collateral_source_free(src);
     ratls_verifier_free(v);
     free(qbuf);
-    free(rbuf);
     return rc;
 }
 

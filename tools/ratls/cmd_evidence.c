@@ -100,10 +100,8 @@ int cmd_evidence(int argc, char **argv)
         else if (strcmp(a, "--saved") == 0 && val)
             saved_path = argv[++i];
         else if (strcmp(a, "--at") == 0 && val) {
-            if (cli_parse_time(val, &now)) {
-                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+            if (cli_opt_at(val, &now))
                 return EXIT_USAGE;
-            }
             have_at = 1;
             i++;
         } else if (a[0] != '-' && !path)
@@ -127,8 +125,8 @@ int cmd_evidence(int argc, char **argv)
             now = sv.at;
     }
     int rc = EXIT_USAGE;
-    uint8_t *rbuf = NULL, *cbuf = NULL, *pbuf = NULL, *kbuf = NULL, *tbuf = NULL, *nb = NULL;
-    size_t rl = 0, cl = 0, pl = 0, kl = 0, tl = 0, nl = 0;
+    uint8_t *rbuf = NULL, *cbuf = NULL, *pbuf = NULL, *kbuf = NULL, *nb = NULL;
+    size_t rl = 0, cl = 0, pl = 0, kl = 0, nl = 0;
     ratls_evidence *ev = ratls_evidence_new();
     ratls_verifier *v = ratls_verifier_new();
     ratls_policy *pol = NULL;
@@ -149,8 +147,7 @@ int cmd_evidence(int argc, char **argv)
     if ((!saved_path && cli_read_file(path, 16u << 20, &rbuf, &rl)) ||
         (coll_path && cli_read_file(coll_path, 1u << 20, &cbuf, &cl)) ||
         (policy && cli_read_file(policy, 1u << 20, &pbuf, &pl)) ||
-        (!saved_path && cli_read_file(cert, 1u << 18, &kbuf, &kl)) ||
-        (root && cli_read_file(root, 1u << 16, &tbuf, &tl)))
+        (!saved_path && cli_read_file(cert, 1u << 18, &kbuf, &kl)))
         goto out;
     if (!saved_path && (ratls_hex_decode_relaxed(nonce, strlen(nonce), &nb, &nl) != RATLS_OK || nl > 64)) {
         fprintf(stderr, "ratls: --nonce takes 1 to 64 bytes of hex\n");
@@ -166,10 +163,8 @@ int cmd_evidence(int argc, char **argv)
     }
     if (ratls_evidence_set_nonce(ev, nb, nl) != RATLS_OK)
         goto out;
-    if (tbuf && ratls_verifier_set_tdx_root_insecure(v, tbuf, tl) != RATLS_OK) {
-        fprintf(stderr, "ratls: %s is not a root certificate\n", root);
+    if (root && cli_trust_test_root(v, root, 0))
         goto out;
-    }
     if (!cbuf) { /* fetched through the caches */
         if (!(src = cli_source_new(&so)))
             goto out;
@@ -201,7 +196,6 @@ out:
     free(cbuf);
     free(pbuf);
     free(kbuf);
-    free(tbuf);
     free(nb);
     ratls_result_free(res);
     ratls_collateral_free(coll);

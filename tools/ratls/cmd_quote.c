@@ -106,8 +106,8 @@ static int quote_verify(int argc, char **argv)
     ratls_policy *pol = ratls_policy_new();
     unsigned flags = 0;
     int rc = EXIT_USAGE;
-    uint8_t *qbuf = NULL, *cbuf = NULL, *rbuf = NULL;
-    size_t qlen = 0, clen = 0, rlen = 0;
+    uint8_t *qbuf = NULL, *cbuf = NULL;
+    size_t qlen = 0, clen = 0;
     ratls_collateral *coll = NULL;
     ratls_verifier *v = NULL;
     ratls_evidence *ev = NULL;
@@ -133,10 +133,8 @@ static int quote_verify(int argc, char **argv)
             coll_path = val;
             i++;
         } else if (strcmp(a, "--at") == 0 && val) {
-            if (cli_parse_time(val, &now)) {
-                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+            if (cli_opt_at(val, &now))
                 goto out;
-            }
             i++;
         } else if (strcmp(a, "--allow-status") == 0 && val) {
             /* the accepted set is UpToDate plus the statuses named */
@@ -193,18 +191,12 @@ static int quote_verify(int argc, char **argv)
     }
     if (cli_read_quote(path, &qbuf, &qlen) || (coll_path && cli_read_file(coll_path, 1u << 20, &cbuf, &clen)))
         goto out;
-    if (root_path && cli_read_file(root_path, 1u << 16, &rbuf, &rlen))
-        goto out;
     v = ratls_verifier_new();
     ev = ratls_evidence_new();
     if (!v || !ev)
         goto out;
-    if (rbuf && ratls_verifier_set_tdx_root_insecure(v, rbuf, rlen) != RATLS_OK) {
-        fprintf(stderr, "ratls: %s is not a certificate\n", root_path);
+    if (root_path && cli_trust_test_root(v, root_path, !json))
         goto out;
-    }
-    if (root_path && !json)
-        fprintf(stderr, "ratls: WARNING: trusting the INSECURE test root %s instead of Intel's\n", root_path);
     char err[512] = "";
     ratls_status s = RATLS_OK;
     if (!coll_path) { /* fetched through the caches */
@@ -240,7 +232,6 @@ static int quote_verify(int argc, char **argv)
 out:
     free(qbuf);
     free(cbuf);
-    free(rbuf);
     ratls_result_free(res);
     ratls_evidence_free(ev);
     ratls_verifier_free(v);

@@ -158,10 +158,8 @@ static int snp_verify(int argc, char **argv)
             }
             i++;
         } else if (strcmp(a, "--at") == 0 && val) {
-            if (cli_parse_time(val, &now)) {
-                fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+            if (cli_opt_at(val, &now))
                 goto out;
-            }
             i++;
         } else if (a[0] != '-' && !path) {
             path = a;

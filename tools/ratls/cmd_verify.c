@@ -102,15 +102,15 @@ int cmd_verify(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = EXIT_USAGE;
-    uint8_t *pbuf = NULL, *rbuf = NULL;
-    size_t pl = 0, rl = 0;
+    uint8_t *pbuf = NULL;
+    size_t pl = 0;
     ratls_verifier *v = NULL;
     ratls_collateral_source *src = NULL;
     ratls_hostmap *map = NULL;
     ratls_conn *conn = NULL;
     ratls_result *res = NULL;
     char err[512] = "";
-    if ((policy && cli_read_file(policy, 1u << 20, &pbuf, &pl)) || (root && cli_read_file(root, 1u << 16, &rbuf, &rl)))
+    if (policy && cli_read_file(policy, 1u << 20, &pbuf, &pl))
         goto out;
     if (policy) {
         if (ratls_policy_from_json(pbuf, pl, &pol, err, sizeof err) != RATLS_OK) {
@@ -127,12 +127,8 @@ int cmd_verify(int argc, char **argv)
     }
     if (!(v = ratls_verifier_new()) || !(src = cli_source_new(&so)) || !(map = ratls_hostmap_new()))
         goto out;
-    if (rbuf && ratls_verifier_set_tdx_root_insecure(v, rbuf, rl) != RATLS_OK) {
-        fprintf(stderr, "ratls: %s is not a certificate\n", root);
+    if (root && cli_trust_test_root(v, root, !json))
         goto out;
-    }
-    if (root && !json)
-        fprintf(stderr, "ratls: WARNING: trusting the INSECURE test root %s instead of Intel's\n", root);
     ratls_verifier_set_collateral_source(v, src);
     if (ratls_hostmap_add(map, host, v, pol) != RATLS_OK)
         goto out;
@@ -164,6 +160,5 @@ out:
     ratls_collateral_source_free(src);
     ratls_policy_free(pol);
     free(pbuf);
-    free(rbuf);
     return rc;
 }

@@ -222,3 +222,28 @@ int cli_report(const ratls_result *res, ratls_status s, int json, const char *ti
         cli_print_checklist(res, title, now);
     return s == RATLS_OK && ratls_result_verified(res) ? EXIT_VERIFIED : EXIT_REJECTED;
 }
+
+int cli_opt_at(const char *val, int64_t *now)
+{
+    if (cli_parse_time(val, now) == 0)
+        return 0;
+    fprintf(stderr, "ratls: --at takes Unix seconds, not \"%s\"\n", val);
+    return -1;
+}
+
+int cli_trust_test_root(ratls_verifier *v, const char *path, int warn)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cli_read_file(path, 1u << 16, &buf, &len))
+        return -1;
+    ratls_status s = ratls_verifier_set_tdx_root_insecure(v, buf, len);
+    free(buf);
+    if (s != RATLS_OK) {
+        fprintf(stderr, "ratls: %s is not a certificate\n", path);
+        return -1;
+    }
+    if (warn)
+        fprintf(stderr, "ratls: WARNING: trusting the INSECURE test root %s instead of Intel's\n", path);
+    return 0;
+}
