@@ -23,6 +23,7 @@
 
 #include "ratls/ratls.h"
 #include "ratls/ratls_curl.h"
+#include "spawn.h"
 
 #ifndef RATLS_CLI
 #define RATLS_CLI "ratls"
@@ -34,80 +35,10 @@
 #define RATLS_TLS_PROXY "tls_proxy.py"
 #endif
 
-/* ---- child processes: the simulator and the MITM proxy ---- */
-
-typedef struct child {
-    pid_t pid;
-    int in; /* its stdin: closing it stops it */
-    int port;
-} child;
-
-/* Start argv; read stdout lines until one starts with `prefix`, then parse
- * the port after `marker`. */
-static int child_start(char *const argv[], const char *marker, child *c)
-{
-    int in[2], out[2];
-    memset(c, 0, sizeof *c);
-    if (pipe(in) != 0 || pipe(out) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0 && !getenv("RATLS_TEST_VERBOSE"))
-            dup2(devnull, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    char line[512];
-    size_t n = 0;
-    int port = 0;
-    for (;;) {
-        char ch;
-        ssize_t k = read(out[0], &ch, 1);
-        if (k <= 0)
-            break;
-        if (ch != '\n' && n + 1 < sizeof line) {
-            line[n++] = ch;
-            continue;
-        }
-        line[n] = 0;
-        n = 0;
-        const char *m = strstr(line, marker);
-        if (m && (port = atoi(m + strlen(marker))) > 0)
-            break;
-    }
-    close(out[0]);
-    if (port <= 0) {
-        close(in[1]);
-        waitpid(pid, NULL, 0);
-        return -1;
-    }
-    c->pid = pid;
-    c->in = in[1];
-    c->port = port;
-    return 0;
-}
-
-static void child_stop(child *c)
-{
-    if (c->pid <= 0)
-        return;
-    close(c->in);
-    kill(c->pid, SIGTERM);
-    waitpid(c->pid, NULL, 0);
-    c->pid = 0;
-}
+/* ---- child processes (the simulator, the MITM proxy): bench/spawn.c ---- */
 
 typedef struct sim {
-    child ch;
+    bench_child ch;
     char dir[64];
     char base[64]; /* https://127.0.0.1:PORT */
 } sim;
@@ -135,14 +66,14 @@ static void sim_start(sim *s, const char *misbehave, const char *delay_ms)
         argv[a++] = (char *)delay_ms;
     }
     argv[a] = NULL;
-    if (child_start(argv, "listening on https://127.0.0.1:", &s->ch) != 0)
+    if (bench_spawn(argv, "listening on https://127.0.0.1:", &s->ch) != 0)
         fail_msg("cannot start %s sim", RATLS_CLI);
     snprintf(s->base, sizeof s->base, "https://127.0.0.1:%d", s->ch.port);
 }
 
 static void sim_stop(sim *s)
 {
-    child_stop(&s->ch);
+    bench_reap(&s->ch);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
     if (system(cmd) != 0)
@@ -460,8 +391,8 @@ static void test_mitm_rejected(void **state)
                     (char *)"--upstream",
                     up,
                     NULL};
-    child proxy;
-    assert_int_equal(child_start(argv, "PORT ", &proxy), 0);
+    bench_child proxy;
+    assert_int_equal(bench_spawn(argv, "PORT ", &proxy), 0);
     client c;
     client_new(&c, &s, "127.0.0.1");
     char url[128];
@@ -479,7 +410,7 @@ static void test_mitm_rejected(void **state)
     ratls_curl_detach(c.rc, h);
     curl_easy_cleanup(h);
     client_free(&c);
-    child_stop(&proxy);
+    bench_reap(&proxy);
     sim_stop(&s);
 }
 
@@ -697,8 +628,8 @@ static void test_trickle_deadline(void **state)
                     (char *)"--interval",
                     (char *)"0.3",
                     NULL};
-    child tr;
-    assert_int_equal(child_start(argv, "PORT ", &tr), 0);
+    bench_child tr;
+    assert_int_equal(bench_spawn(argv, "PORT ", &tr), 0);
     client c;
     client_new(&c, &s, "127.0.0.1");
     ratls_curl_set_timeout(c.rc, 2000);
@@ -719,7 +650,7 @@ static void test_trickle_deadline(void **state)
     ratls_curl_detach(c.rc, h);
     curl_easy_cleanup(h);
     client_free(&c);
-    child_stop(&tr);
+    bench_reap(&tr);
     sim_stop(&s);
 }
 
