@@ -16,7 +16,7 @@ if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${RATLS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(quote collateral sgx_ext pem_chain pcs_body dstack_response compose policy collateral_item snp_report)
+targets=(quote collateral sgx_ext pem_chain pcs_body dstack_response compose policy collateral_item snp_report http_response)
 header="$root/tests/fuzz/fuzz_common.h"
 
 export CC="${CC:-clang}"

@@ -155,6 +155,9 @@ struct ratls_conn {
     uint8_t nonce[64];
     int64_t verified_at;
     char *collateral_json;
+    /* a test seam: the bytes "received", in steps of mem_step (fuzzing) */
+    const uint8_t *mem;
+    size_t mem_len, mem_off, mem_step;
 };
 
 static int64_t mono_ms(void)
@@ -343,9 +346,19 @@ static ratls_status fill(ratls_conn *c, rbuf *r, char *err, size_t errlen)
     if (room > r->max - r->len)
         room = r->max - r->len;
     errno = 0;
-    int n = arm_deadline(c) ? SSL_read(c->ssl, r->b + r->len, room > INT32_MAX ? INT32_MAX : (int)room) : -1;
+    int n;
+    if (c->mem) { /* the test seam: no socket, no deadline */
+        size_t k = c->mem_len - c->mem_off;
+        k = k < room ? k : room;
+        k = k < c->mem_step ? k : c->mem_step;
+        memcpy(r->b + r->len, c->mem + c->mem_off, k);
+        c->mem_off += k;
+        n = (int)k;
+    } else {
+        n = arm_deadline(c) ? SSL_read(c->ssl, r->b + r->len, room > INT32_MAX ? INT32_MAX : (int)room) : -1;
+    }
     if (n <= 0) {
-        int timeout = errno == EAGAIN || errno == EWOULDBLOCK || mono_ms() >= c->deadline_ms;
+        int timeout = !c->mem && (errno == EAGAIN || errno == EWOULDBLOCK || mono_ms() >= c->deadline_ms);
         char e[256];
         ssl_err_text(e, sizeof e);
         return set_err(err, errlen, timeout ? RATLS_ERR_TIMEOUT : RATLS_ERR_NETWORK,
@@ -534,6 +547,20 @@ fail:
     free(out);
     free(r.b);
     return s;
+}
+
+ratls_status conn_read_response_mem(const uint8_t *data, size_t len, size_t step, long *status, uint8_t **body,
+                                    size_t *blen, char *err, size_t errlen)
+{
+    ratls_conn c;
+    memset(&c, 0, sizeof c);
+    c.fd = -1;
+    snprintf(c.host, sizeof c.host, "fuzz");
+    snprintf(c.port, sizeof c.port, "0");
+    c.mem = data;
+    c.mem_len = len;
+    c.mem_step = step ? step : 1;
+    return read_response(&c, status, body, blen, err, errlen);
 }
 
 static ratls_status peer_cert(ratls_conn *c, char *err, size_t errlen)

@@ -15,4 +15,10 @@ int host_canon(const char *in, char *out, size_t n);
 /* The server certificate (DER) the connection saw, or NULL. Borrowed. */
 const uint8_t *conn_cert_der(const ratls_conn *c, size_t *len);
 
+/* The attestation response reader over bytes in memory, delivered `step`
+ * bytes at a time (tests and fuzzing). On success *body is malloc'd and
+ * NUL-terminated. */
+ratls_status conn_read_response_mem(const uint8_t *data, size_t len, size_t step, long *status, uint8_t **body,
+                                    size_t *blen, char *err, size_t errlen);
+
 #endif

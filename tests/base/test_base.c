@@ -260,6 +260,52 @@ static void test_policy_attestation_ttl(void **state)
     ratls_policy_free(p);
 }
 
+/* The attestation response reader: what it accepts and what it refuses,
+ * whatever the size of the pieces the server sends. */
+static void test_http_response_reader(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        ratls_status want;
+        const char *body;
+    } v[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", RATLS_OK, "{}"},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x\r\n{\r\n1\r\n}\r\n0\r\n\r\n", RATLS_OK, "{}"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n{}", RATLS_ERR_NETWORK, NULL},           /* truncated */
+        {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", RATLS_ERR_TOO_LARGE, NULL}, /* oversized */
+        /* bytes after the response, when they come with it (later ones are the application's) */
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}x", RATLS_ERR_ATTESTATION_RESPONSE, NULL},
+        {"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}", RATLS_ERR_ATTESTATION_RESPONSE, NULL},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\n0\r\n\r\n", RATLS_ERR_ATTESTATION_RESPONSE, NULL},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n\r\n", RATLS_ERR_ATTESTATION_RESPONSE,
+         NULL}, /* trailers */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n", RATLS_ERR_ATTESTATION_RESPONSE,
+         NULL}, /* no CRLF after the chunk */
+        {"HTTP/2 200\r\nContent-Length: 0\r\n\r\n", RATLS_ERR_ATTESTATION_RESPONSE, NULL},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        for (size_t step = strstr(v[i].in, "{}x") ? 64 : 1; step <= 64; step *= 4) {
+            long status = 0;
+            uint8_t *body = NULL;
+            size_t blen = 0;
+            char err[256] = "";
+            ratls_status s = conn_read_response_mem((const uint8_t *)v[i].in, strlen(v[i].in), step, &status, &body,
+                                                    &blen, err, sizeof err);
+            if (s != v[i].want)
+                fail_msg("case %zu step %zu: %s (%s)", i, step, ratls_status_name(s), err);
+            if (v[i].body) {
+                assert_int_equal(status, 200);
+                assert_int_equal(blen, strlen(v[i].body));
+                assert_memory_equal(body, v[i].body, blen);
+            } else {
+                assert_null(body);
+                assert_true(err[0] != 0);
+            }
+            free(body);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_keccak256),
         cmocka_unit_test(test_host_canon),
         cmocka_unit_test(test_policy_attestation_ttl),
+        cmocka_unit_test(test_http_response_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
