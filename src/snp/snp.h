@@ -6,11 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
+#include "base/result_int.h"
 #include "ratls/ratls.h"
 
 #define SNP_SIGNED_LEN 0x2A0u /* bytes 0x000..0x29F are signed */
 #define SNP_SIG_COMPONENT_LEN 72u
 #define SNP_P384_LEN 48u
+#define SNP_CERT_MAX_LEN (64u * 1024u) /* per certificate or CRL input */
+#define SNP_CHAIN_MAX_CERTS 8
 
 /* Signer info at 0x48. */
 #define SNP_SIGNING_KEY_VCEK 0u
@@ -75,5 +80,49 @@ typedef struct snp_tcb {
     uint8_t fmc, bl, tee, snp, ucode; /* fmc only on Turin */
 } snp_tcb;
 void snp_tcb_split(uint64_t tcb, ratls_snp_product p, snp_tcb *out);
+
+/* ---- certificates (certs.c) ---- */
+
+/* The library's ARK SPKI SHA-256 pin for a product, or NULL. */
+const uint8_t *snp_ark_pin(ratls_snp_product p);
+/* One DER certificate, or one or more PEM certificates (at most
+ * SNP_CHAIN_MAX_CERTS in sk), appended to sk. 0 or -1. */
+int snp_load_certs(const uint8_t *buf, size_t len, STACK_OF(X509) * sk);
+int snp_spki_sha256(X509 *x, uint8_t out[32]);
+/* One DER or PEM CRL, or NULL. */
+X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);
+ratls_status snp_map_x509_err(int x509_verify_error);
+/* "Milan-B0", "Genoa", "Turin" ... to a product. */
+ratls_snp_product snp_product_from_cert_name(const char *name);
+
+/* SPL index in snp_vek_info.spl. */
+enum { SNP_SPL_BL, SNP_SPL_TEE, SNP_SPL_SNP, SNP_SPL_UCODE, SNP_SPL_FMC, SNP_SPL_COUNT };
+
+/* The AMD extensions of a VCEK or VLEK, each parsed as DER. */
+typedef struct snp_vek_info {
+    int has_struct_version;
+    unsigned struct_version;
+    char product_name[32]; /* "" when absent */
+    ratls_snp_product product;
+    int has_spl[SNP_SPL_COUNT];
+    uint8_t spl[SNP_SPL_COUNT];
+    uint8_t hwid[64];
+    size_t hwid_len; /* 0 absent, 64, or 8 (Turin) */
+    int has_csp_id;
+    char csp_id[64];
+} snp_vek_info;
+
+/* Malformed or duplicated extensions, and a HWID together with a CSP id,
+ * are errors (RATLS_ERR_CERT_CHAIN). */
+ratls_status snp_vek_info_parse(X509 *x, snp_vek_info *out, char *err, size_t errlen);
+/* The same from one DER certificate (the fuzz entry point): 0 or -1. */
+int snp_vek_der_parse(const uint8_t *der, size_t len, snp_vek_info *out, char *err, size_t errlen);
+
+/* ---- policy (policy.c) ---- */
+
+unsigned snp_policy_flags(const ratls_snp_policy *p);
+/* Adds snp.policy and snp.measurement for an authentic report. */
+void snp_policy_check(ratls_result *r, const struct ratls_snp_report *rep, ratls_snp_product product,
+                      const ratls_snp_policy *pol);
 
 #endif

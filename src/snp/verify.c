@@ -21,228 +21,13 @@
 #include "base/util.h"
 #include "snp/snp.h"
 
-#define SNP_CERT_MAX_LEN (64u * 1024u) /* per input buffer */
-#define SNP_CHAIN_MAX_CERTS 8
-
-/* SHA-256 of each product's ARK SubjectPublicKeyInfo (DER). Values checked
- * against the ARKs AMD KDS serves (vcek/v1/<P>/cert_chain), as copied in
- * ../shared/vectors/snp (microsoft pinned_arks/<p>_ark.pem, google
- * trust/ask_ark_<p>.pem) and listed in shared/spec/sev-snp.md. */
-static const uint8_t k_ark_pin_milan[32] = {/* ARK-Milan */
-                                            0x9f, 0x05, 0x6b, 0xee, 0x44, 0x37, 0x7e, 0x29, 0x30, 0x8c, 0xb5,
-                                            0xff, 0xa8, 0x95, 0xbd, 0xfb, 0x62, 0xd1, 0x88, 0x81, 0xfa, 0x6b,
-                                            0xed, 0x8d, 0x6f, 0x07, 0x5b, 0x02, 0x04, 0x08, 0x9c, 0xb9};
-static const uint8_t k_ark_pin_genoa[32] = {/* ARK-Genoa */
-                                            0x42, 0x9a, 0x69, 0xc9, 0x42, 0x2a, 0xa2, 0x58, 0xee, 0x4d, 0x8d,
-                                            0xb5, 0xfc, 0xda, 0x9c, 0x64, 0x70, 0xef, 0x15, 0xf8, 0xcd, 0x5a,
-                                            0x9c, 0xeb, 0xd6, 0xcb, 0xc7, 0xd9, 0x0b, 0x86, 0x38, 0x31};
-static const uint8_t k_ark_pin_turin[32] = {/* ARK-Turin */
-                                            0x4f, 0x12, 0x54, 0x10, 0x56, 0x3a, 0x2a, 0xb9, 0xa5, 0x03, 0x56,
-                                            0xf9, 0x24, 0x3f, 0x6f, 0xe0, 0xb6, 0xf7, 0x3d, 0xe9, 0x86, 0x03,
-                                            0xf5, 0x3f, 0x90, 0x33, 0x9c, 0x70, 0xe9, 0xd7, 0xad, 0x08};
-
-static const uint8_t *ark_pin(ratls_snp_product p)
-{
-    switch (p) {
-    case RATLS_SNP_PRODUCT_MILAN:
-        return k_ark_pin_milan;
-    case RATLS_SNP_PRODUCT_GENOA:
-        return k_ark_pin_genoa;
-    case RATLS_SNP_PRODUCT_TURIN:
-        return k_ark_pin_turin;
-    case RATLS_SNP_PRODUCT_UNKNOWN:
-    default:
-        return NULL;
-    }
-}
-
-/* ---- policy ---- */
-
-struct ratls_snp_policy {
-    unsigned flags;
-    unsigned vmpl;
-    unsigned min_abi_major, min_abi_minor;
-    int has_measurement, has_report_data;
-    uint8_t measurement[RATLS_SNP_MEASUREMENT_LEN];
-    uint8_t report_data[RATLS_SNP_REPORT_DATA_LEN];
-};
-
-ratls_snp_policy *ratls_snp_policy_new(void) { return calloc(1, sizeof(ratls_snp_policy)); }
-void ratls_snp_policy_free(ratls_snp_policy *p) { free(p); }
-void ratls_snp_policy_set_flags(ratls_snp_policy *p, unsigned flags)
-{
-    if (p)
-        p->flags = flags;
-}
-ratls_status ratls_snp_policy_set_vmpl(ratls_snp_policy *p, unsigned vmpl)
-{
-    if (!p || vmpl > 3)
-        return RATLS_ERR_INVALID_ARGUMENT;
-    p->vmpl = vmpl;
-    return RATLS_OK;
-}
-void ratls_snp_policy_set_min_abi(ratls_snp_policy *p, unsigned major, unsigned minor)
-{
-    if (p) {
-        p->min_abi_major = major;
-        p->min_abi_minor = minor;
-    }
-}
-ratls_status ratls_snp_policy_expect_measurement(ratls_snp_policy *p, const uint8_t *m, size_t len)
-{
-    if (!p || !m || len != RATLS_SNP_MEASUREMENT_LEN)
-        return RATLS_ERR_INVALID_ARGUMENT;
-    memcpy(p->measurement, m, len);
-    p->has_measurement = 1;
-    return RATLS_OK;
-}
-ratls_status ratls_snp_policy_expect_report_data(ratls_snp_policy *p, const uint8_t *d, size_t len)
-{
-    if (!p || !d || len != RATLS_SNP_REPORT_DATA_LEN)
-        return RATLS_ERR_INVALID_ARGUMENT;
-    memcpy(p->report_data, d, len);
-    p->has_report_data = 1;
-    return RATLS_OK;
-}
-
-/* ---- certificates ---- */
-
-/* One DER certificate, or one or more PEM certificates, appended to sk. */
-static int load_certs(const uint8_t *buf, size_t len, STACK_OF(X509) * sk)
-{
-    if (!buf || len == 0 || len > SNP_CERT_MAX_LEN)
-        return -1;
-    static const char pem_tag[] = "-----BEGIN";
-    int is_pem = 0;
-    for (size_t i = 0; i + sizeof pem_tag - 1 <= len; i++)
-        if (memcmp(buf + i, pem_tag, sizeof pem_tag - 1) == 0) {
-            is_pem = 1;
-            break;
-        }
-    if (!is_pem) {
-        const unsigned char *p = buf;
-        X509 *x = d2i_X509(NULL, &p, (long)len);
-        if (!x || p != buf + len || !sk_X509_push(sk, x)) {
-            X509_free(x);
-            return -1;
-        }
-        return 0;
-    }
-    BIO *b = BIO_new_mem_buf(buf, (int)len);
-    if (!b)
-        return -1;
-    int n = 0;
-    X509 *x;
-    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-        if (sk_X509_num(sk) >= SNP_CHAIN_MAX_CERTS || !sk_X509_push(sk, x)) {
-            X509_free(x);
-            BIO_free(b);
-            return -1;
-        }
-        n++;
-    }
-    BIO_free(b);
-    ERR_clear_error();
-    return n > 0 ? 0 : -1;
-}
-
-static int spki_sha256(X509 *x, uint8_t out[32])
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-    if (n <= 0)
-        return -1;
-    SHA256(der, (size_t)n, out);
-    OPENSSL_free(der);
-    return 0;
-}
-
-/* The extension value (the DER inside its OCTET STRING), or NULL. */
-static const ASN1_OCTET_STRING *ext_value(X509 *x, const char *oid)
-{
-    ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-    if (!o)
-        return NULL;
-    int i = X509_get_ext_by_OBJ(x, o, -1);
-    ASN1_OBJECT_free(o);
-    if (i < 0)
-        return NULL;
-    return X509_EXTENSION_get_data(X509_get_ext(x, i));
-}
-
-/* An SPL extension: a DER INTEGER in 0..255 (0x80+ carries a leading 00).
- * 1 found, 0 absent, -1 malformed. */
-static int ext_spl(X509 *x, const char *oid, uint8_t *out)
-{
-    const ASN1_OCTET_STRING *v = ext_value(x, oid);
-    if (!v)
-        return 0;
-    const unsigned char *p = ASN1_STRING_get0_data(v);
-    int n = ASN1_STRING_length(v);
-    ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &p, n);
-    int64_t val;
-    int ok = ai && p == ASN1_STRING_get0_data(v) + n && ASN1_INTEGER_get_int64(&val, ai) == 1 && val >= 0 && val <= 255;
-    ASN1_INTEGER_free(ai);
-    if (!ok)
-        return -1;
-    *out = (uint8_t)val;
-    return 1;
-}
-
-/* The VCEK product-name extension (IA5String), copied into out; 0 if absent. */
-static int ext_product_name(X509 *x, char *out, size_t cap)
-{
-    const ASN1_OCTET_STRING *v = ext_value(x, "1.3.6.1.4.1.3704.1.2");
-    if (!v)
-        return 0;
-    const unsigned char *p = ASN1_STRING_get0_data(v);
-    int n = ASN1_STRING_length(v);
-    ASN1_IA5STRING *s = d2i_ASN1_IA5STRING(NULL, &p, n);
-    int ok = s && ASN1_STRING_length(s) > 0 && (size_t)ASN1_STRING_length(s) < cap;
-    if (ok) {
-        memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
-        out[ASN1_STRING_length(s)] = 0;
-        for (size_t i = 0; out[i]; i++)
-            if (out[i] < 0x20 || out[i] > 0x7e)
-                out[i] = '?';
-    }
-    ASN1_IA5STRING_free(s);
-    return ok ? 1 : -1;
-}
-
-static ratls_snp_product product_from_cert_name(const char *name)
-{
-    static const struct {
-        const char *prefix;
-        ratls_snp_product p;
-    } k[] = {
-        {"Milan", RATLS_SNP_PRODUCT_MILAN}, {"Genoa", RATLS_SNP_PRODUCT_GENOA}, {"Turin", RATLS_SNP_PRODUCT_TURIN}};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
-        size_t n = strlen(k[i].prefix);
-        if (strncmp(name, k[i].prefix, n) == 0 && (name[n] == 0 || name[n] == '-'))
-            return k[i].p;
-    }
-    return RATLS_SNP_PRODUCT_UNKNOWN;
-}
-
-static ratls_status map_x509_err(int e)
-{
-    switch (e) {
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        return RATLS_ERR_CERT_NOT_YET_VALID;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        return RATLS_ERR_CERT_EXPIRED;
-    default:
-        return RATLS_ERR_CERT_CHAIN;
-    }
-}
-
 typedef struct snp_ctx {
     ratls_result *res;
     const struct ratls_snp_report *rep;
     ratls_snp_product product;
     const uint8_t *pin; /* ARK SPKI pin override (tests), else the product's */
     X509 *vek;          /* VCEK or VLEK */
+    snp_vek_info vi;    /* its AMD extensions */
     X509 *ask, *ark;    /* after a verified chain; owned by pool */
     STACK_OF(X509) * pool;
 } snp_ctx;
@@ -251,7 +36,7 @@ typedef struct snp_ctx {
 static int check_chain(snp_ctx *c, int64_t now)
 {
     ratls_result *r = c->res;
-    const uint8_t *pin = c->product == RATLS_SNP_PRODUCT_UNKNOWN ? NULL : c->pin ? c->pin : ark_pin(c->product);
+    const uint8_t *pin = c->product == RATLS_SNP_PRODUCT_UNKNOWN ? NULL : c->pin ? c->pin : snp_ark_pin(c->product);
     if (!pin) {
         result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain",
                     "unknown product: the report has no CPUID (v2) and no product was given; pass Milan, Genoa or "
@@ -267,7 +52,7 @@ static int check_chain(snp_ctx *c, int64_t now)
     for (int i = 0; i < sk_X509_num(c->pool); i++) {
         X509 *x = sk_X509_value(c->pool, i);
         uint8_t h[32];
-        if (spki_sha256(x, h) != 0)
+        if (snp_spki_sha256(x, h) != 0)
             continue;
         if (!ark && CRYPTO_memcmp(h, pin, 32) == 0)
             ark = x;
@@ -298,7 +83,7 @@ static int check_chain(snp_ctx *c, int64_t now)
     if (X509_verify_cert(ctx) != 1) {
         int e = X509_STORE_CTX_get_error(ctx);
         int d = X509_STORE_CTX_get_error_depth(ctx);
-        result_fail(r, map_x509_err(e), "snp.chain", "%s at depth %d (0 = VCEK, 1 = ASK, 2 = ARK-%s)",
+        result_fail(r, snp_map_x509_err(e), "snp.chain", "%s at depth %d (0 = VCEK, 1 = ASK, 2 = ARK-%s)",
                     X509_verify_cert_error_string(e), d, ratls_snp_product_name(c->product));
         goto out;
     }
@@ -380,45 +165,39 @@ static int check_tcb(snp_ctx *c)
 {
     ratls_result *r = c->res;
     const struct ratls_snp_report *rep = c->rep;
+    const snp_vek_info *vi = &c->vi;
     int turin = c->product == RATLS_SNP_PRODUCT_TURIN;
     snp_tcb t;
     snp_tcb_split(rep->reported_tcb, c->product, &t);
-    static const char *const names[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
-    static const char *const oids[] = {"1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2", "1.3.6.1.4.1.3704.1.3.3",
-                                       "1.3.6.1.4.1.3704.1.3.8", "1.3.6.1.4.1.3704.1.3.9"};
-    const uint8_t want[] = {t.bl, t.tee, t.snp, t.ucode, t.fmc};
-    size_t n = turin ? 5 : 4;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t got = 0;
-        int k = ext_spl(c->vek, oids[i], &got);
-        if (k <= 0) {
-            result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb", "the certificate's %s SPL extension %s is %s",
-                        names[i], oids[i], k == 0 ? "missing" : "not an INTEGER in 0..255");
+    static const char *const names[SNP_SPL_COUNT] = {"bootloader", "tee", "snp", "microcode", "fmc"};
+    uint8_t want[SNP_SPL_COUNT];
+    want[SNP_SPL_BL] = t.bl;
+    want[SNP_SPL_TEE] = t.tee;
+    want[SNP_SPL_SNP] = t.snp;
+    want[SNP_SPL_UCODE] = t.ucode;
+    want[SNP_SPL_FMC] = t.fmc;
+    unsigned n = turin ? SNP_SPL_COUNT : SNP_SPL_FMC;
+    for (unsigned i = 0; i < n; i++) {
+        if (!vi->has_spl[i]) {
+            result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb", "the certificate has no %s SPL extension", names[i]);
             return -1;
         }
-        if (got != want[i]) {
+        if (vi->spl[i] != want[i]) {
             result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb",
-                        "REPORTED_TCB %s SPL is %u but the certificate is for %u", names[i], want[i], got);
+                        "REPORTED_TCB %s SPL is %u but the certificate is for %u", names[i], want[i], vi->spl[i]);
             return -1;
         }
-    }
-    const ASN1_OCTET_STRING *hw = ext_value(c->vek, "1.3.6.1.4.1.3704.1.4");
-    const ASN1_OCTET_STRING *csp = ext_value(c->vek, "1.3.6.1.4.1.3704.1.5");
-    if (hw && csp) {
-        result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb", "the certificate has both a HWID and a CSP id");
-        return -1;
     }
     if (rep->signing_key == SNP_SIGNING_KEY_VLEK) {
-        if (!csp) {
+        if (!vi->has_csp_id) {
             result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb",
-                        "the report is VLEK-signed but the certificate "
-                        "is not a VLEK (no CSP id)");
+                        "the report is VLEK-signed but the certificate is not a VLEK (no CSP id)");
             return -1;
         }
-        result_check_add(r, "snp.tcb", RATLS_CHECK_PASS, "VLEK TCB equals REPORTED_TCB");
+        result_check_add(r, "snp.tcb", RATLS_CHECK_PASS, "VLEK TCB equals REPORTED_TCB (CSP %s)", vi->csp_id);
         return 0;
     }
-    if (!hw) {
+    if (!vi->hwid_len) {
         result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb", "the VCEK has no HWID extension");
         return -1;
     }
@@ -429,45 +208,13 @@ static int check_tcb(snp_ctx *c)
         return 0;
     }
     size_t hlen = turin ? 8 : 64;
-    const unsigned char *hp = ASN1_STRING_get0_data(hw);
-    size_t hn = (size_t)ASN1_STRING_length(hw);
-    ASN1_OCTET_STRING *inner = NULL;
-    if (hn != hlen) { /* go-sev-guest also accepts a tagged OCTET STRING */
-        const unsigned char *p = hp;
-        inner = d2i_ASN1_OCTET_STRING(NULL, &p, (long)hn);
-        if (inner && p == hp + hn) {
-            hp = ASN1_STRING_get0_data(inner);
-            hn = (size_t)ASN1_STRING_length(inner);
-        }
-    }
-    int ok = hn == hlen && CRYPTO_memcmp(hp, rep->chip_id, hlen) == 0 &&
-             (hlen == 64 || CRYPTO_memcmp(rep->chip_id + hlen, zero, 64 - hlen) == 0);
-    ASN1_OCTET_STRING_free(inner);
-    ERR_clear_error();
-    if (!ok) {
+    if (vi->hwid_len != hlen || CRYPTO_memcmp(vi->hwid, rep->chip_id, hlen) != 0 ||
+        (hlen < 64 && CRYPTO_memcmp(rep->chip_id + hlen, zero, 64 - hlen) != 0)) {
         result_fail(r, RATLS_ERR_SNP_TCB_MISMATCH, "snp.tcb", "the VCEK's HWID is not the report's CHIP_ID");
         return -1;
     }
     result_check_add(r, "snp.tcb", RATLS_CHECK_PASS, "VCEK TCB equals REPORTED_TCB and HWID equals CHIP_ID");
     return 0;
-}
-
-/* One DER or PEM CRL, or NULL. */
-static X509_CRL *load_crl(const uint8_t *buf, size_t len)
-{
-    if (!buf || len == 0 || len > SNP_CERT_MAX_LEN)
-        return NULL;
-    const unsigned char *p = buf;
-    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-    if (crl && p == buf + len)
-        return crl;
-    X509_CRL_free(crl);
-    crl = NULL;
-    BIO *b = BIO_new_mem_buf(buf, (int)len);
-    if (b)
-        crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-    BIO_free(b);
-    return crl;
 }
 
 /* AMD's CRL for the product: issued and signed by the ARK, current at now, and
@@ -476,7 +223,7 @@ static void check_crl(snp_ctx *c, const ratls_snp_collateral_parts *coll, const 
 {
     ratls_result *r = c->res;
     if (!coll->crl) {
-        if (pol->flags & RATLS_SNP_SKIP_REVOCATION_INSECURE)
+        if (snp_policy_flags(pol) & RATLS_SNP_SKIP_REVOCATION_INSECURE)
             result_check_add(r, "snp.crl", RATLS_CHECK_SKIP, "revocation not checked (insecure switch)");
         else
             result_fail(r, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.crl",
@@ -487,7 +234,7 @@ static void check_crl(snp_ctx *c, const ratls_snp_collateral_parts *coll, const 
         result_check_add(r, "snp.crl", RATLS_CHECK_SKIP, "needs a verified chain");
         return;
     }
-    X509_CRL *crl = load_crl(coll->crl, coll->crl_len);
+    X509_CRL *crl = snp_load_crl(coll->crl, coll->crl_len);
     if (!crl) {
         result_fail(r, RATLS_ERR_CRL_FORMAT, "snp.crl", "the CRL is not one DER or PEM CRL");
         ERR_clear_error();
@@ -515,29 +262,6 @@ static void check_crl(snp_ctx *c, const ratls_snp_collateral_parts *coll, const 
     ERR_clear_error();
 }
 
-static void check_policy(snp_ctx *c, const ratls_snp_policy *pol)
-{
-    ratls_result *r = c->res;
-    const struct ratls_snp_report *rep = c->rep;
-    unsigned maj = (unsigned)((rep->policy >> 8) & 0xff), min = (unsigned)(rep->policy & 0xff);
-    if ((rep->policy & SNP_POLICY_DEBUG) && !(pol->flags & RATLS_SNP_ALLOW_DEBUG_INSECURE))
-        result_fail(r, RATLS_ERR_SNP_POLICY, "snp.policy",
-                    "the guest policy allows debugging (DEBUG bit 19): the host can read guest memory");
-    else if ((rep->policy & SNP_POLICY_MIGRATE_MA) && !(pol->flags & RATLS_SNP_ALLOW_MIGRATE_MA))
-        result_fail(r, RATLS_ERR_SNP_POLICY, "snp.policy", "the guest policy allows a migration agent (MIGRATE_MA)");
-    else if (rep->vmpl != pol->vmpl)
-        result_fail(r, RATLS_ERR_SNP_POLICY, "snp.policy", "the report comes from VMPL %u, the policy requires %u",
-                    rep->vmpl, pol->vmpl);
-    else if (maj < pol->min_abi_major || (maj == pol->min_abi_major && min < pol->min_abi_minor))
-        result_fail(r, RATLS_ERR_SNP_POLICY, "snp.policy", "guest policy ABI %u.%u is below the minimum %u.%u", maj,
-                    min, pol->min_abi_major, pol->min_abi_minor);
-    else if (pol->has_report_data && CRYPTO_memcmp(rep->report_data, pol->report_data, RATLS_SNP_REPORT_DATA_LEN) != 0)
-        result_fail(r, RATLS_ERR_SNP_POLICY, "snp.policy", "REPORT_DATA differs from the expected value");
-    else
-        result_check_add(r, "snp.policy", RATLS_CHECK_PASS, "policy 0x%llx, VMPL %u%s", (unsigned long long)rep->policy,
-                         rep->vmpl, (rep->policy & SNP_POLICY_DEBUG) ? " (DEBUG allowed by an insecure switch)" : "");
-}
-
 ratls_status ratls_snp_verify(const uint8_t *report, size_t report_len, const ratls_snp_collateral_parts *coll,
                               ratls_snp_product product_hint, const ratls_snp_policy *pol, int64_t now,
                               ratls_result **result_out)
@@ -556,10 +280,11 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
     if (!r)
         return RATLS_ERR_NO_MEMORY;
     *result_out = r;
-    ratls_snp_policy defpol;
-    memset(&defpol, 0, sizeof defpol);
-    if (!pol)
-        pol = &defpol;
+    ratls_snp_policy *defpol = NULL;
+    if (!pol && !(pol = defpol = ratls_snp_policy_new())) {
+        result_fail(r, RATLS_ERR_NO_MEMORY, "snp.report", "out of memory");
+        return ratls_result_status(r);
+    }
     ratls_snp_collateral_parts nocoll;
     memset(&nocoll, 0, sizeof nocoll);
     if (!coll)
@@ -568,7 +293,12 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
     struct ratls_snp_report *rep = malloc(sizeof *rep);
     STACK_OF(X509) *pool = sk_X509_new_null();
     STACK_OF(X509) *vk = sk_X509_new_null();
-    snp_ctx c = {r, rep, RATLS_SNP_PRODUCT_UNKNOWN, ark_pin_override, NULL, NULL, NULL, pool};
+    snp_ctx c;
+    memset(&c, 0, sizeof c);
+    c.res = r;
+    c.rep = rep;
+    c.pin = ark_pin_override;
+    c.pool = pool;
     if (!rep || !pool || !vk) {
         result_fail(r, RATLS_ERR_NO_MEMORY, "snp.report", "out of memory");
         goto out;
@@ -589,28 +319,26 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
                     ratls_snp_product_name(c.product), ratls_snp_product_name(product_hint));
         goto out;
     }
-    if (load_certs(coll->vcek, coll->vcek_len, vk) != 0 || sk_X509_num(vk) != 1) {
+    if (snp_load_certs(coll->vcek, coll->vcek_len, vk) != 0 || sk_X509_num(vk) != 1) {
         result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is not one DER or PEM certificate");
         goto out;
     }
     c.vek = sk_X509_value(vk, 0);
-    char pname[32];
-    int k = ext_product_name(c.vek, pname, sizeof pname);
-    if (k < 0) {
-        result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK's product-name extension is malformed");
+    if ((s = snp_vek_info_parse(c.vek, &c.vi, err, sizeof err)) != RATLS_OK) {
+        result_fail(r, s, "snp.chain", "the VCEK's AMD extensions: %s", err);
         goto out;
     }
-    if (k > 0) {
-        ratls_snp_product cp = product_from_cert_name(pname);
+    if (c.vi.product_name[0]) {
+        ratls_snp_product cp = c.vi.product;
         if (c.product == RATLS_SNP_PRODUCT_UNKNOWN)
             c.product = cp;
         else if (cp != c.product) {
-            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is for product \"%s\", the report is %s", pname,
-                        ratls_snp_product_name(c.product));
+            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is for product \"%s\", the report is %s",
+                        c.vi.product_name, ratls_snp_product_name(c.product));
             goto out;
         }
     }
-    if (!coll->chain || load_certs(coll->chain, coll->chain_len, pool) != 0) {
+    if (!coll->chain || snp_load_certs(coll->chain, coll->chain_len, pool) != 0) {
         result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "no readable ASK/ARK certificates were supplied");
         goto out;
     }
@@ -629,16 +357,9 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
     }
     (void)check_tcb(&c);
     check_crl(&c, coll, pol, now);
-    check_policy(&c, pol);
-    if (pol->has_measurement) {
-        if (CRYPTO_memcmp(rep->measurement, pol->measurement, RATLS_SNP_MEASUREMENT_LEN) != 0)
-            result_fail(r, RATLS_ERR_SNP_POLICY, "snp.measurement", "MEASUREMENT differs from the expected value");
-        else
-            result_check_add(r, "snp.measurement", RATLS_CHECK_PASS, "MEASUREMENT equals the expected value");
-    } else {
-        result_check_add(r, "snp.measurement", RATLS_CHECK_SKIP, "no expected measurement given");
-    }
+    snp_policy_check(r, rep, c.product, pol);
 out:
+    ratls_snp_policy_free(defpol);
     sk_X509_pop_free(vk, X509_free);
     sk_X509_pop_free(pool, X509_free);
     free(rep);
