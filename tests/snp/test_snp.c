@@ -22,6 +22,7 @@
 #include "../tdx/vectors_util.h"
 #include "base/reader.h"
 #include "snp/snp.h"
+#include "snp_synth.h"
 
 #define T_NOW 1780000000 /* 2026-05-28: inside every real VCEK's window */
 
@@ -363,208 +364,7 @@ static void test_parse_real(void **state)
     }
 }
 
-/* ---------------- a self-made AMD-like PKI ---------------- */
-
-typedef struct synth {
-    EVP_PKEY *ark_key, *ask_key, *vek_key;
-    X509 *ark, *ask, *vek;
-    uint8_t pin[32];
-    uint8_t report[RATLS_SNP_REPORT_LEN];
-    uint8_t *vek_der, *chain_pem;
-    size_t vek_len, chain_len;
-} synth;
-
-typedef struct synth_opts {
-    ratls_snp_product product;
-    uint8_t tcb[8];     /* REPORTED_TCB bytes in the report */
-    uint8_t spl_tcb[8]; /* the TCB written into the VCEK */
-    uint8_t chip_id[64];
-    uint8_t hwid[64]; /* the VCEK's HWID */
-    uint32_t version, vmpl;
-    uint64_t policy;
-    const char *ark_cn; /* subject of the self-made ARK */
-} synth_opts;
-
-static EVP_PKEY *ec_key(const char *curve) { return EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve); }
-
-static void add_ext_der(X509 *x, const char *oid, const uint8_t *der, int n)
-{
-    ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-    assert_true(o && os && ASN1_OCTET_STRING_set(os, der, n));
-    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
-    assert_non_null(e);
-    assert_true(X509_add_ext(x, e, -1));
-    X509_EXTENSION_free(e);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(o);
-}
-
-static void add_ext_int(X509 *x, const char *oid, long v)
-{
-    ASN1_INTEGER *ai = ASN1_INTEGER_new();
-    assert_true(ai && ASN1_INTEGER_set(ai, v));
-    unsigned char *der = NULL;
-    int n = i2d_ASN1_INTEGER(ai, &der);
-    assert_true(n > 0);
-    add_ext_der(x, oid, der, n);
-    OPENSSL_free(der);
-    ASN1_INTEGER_free(ai);
-}
-
-static X509 *mk_cert(const char *cn, X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key, int ca, int64_t nb, int64_t na)
-{
-    X509 *x = X509_new();
-    assert_non_null(x);
-    assert_true(X509_set_version(x, 2));
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_NAME *n = X509_NAME_new();
-    assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0));
-    assert_true(X509_set_subject_name(x, n));
-    assert_true(X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n));
-    X509_NAME_free(n);
-    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb);
-    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na);
-    assert_true(X509_set_pubkey(x, key));
-    X509V3_CTX v3;
-    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
-    assert_non_null(e);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    if (ca) {
-        e = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, "critical,keyCertSign,cRLSign");
-        X509_add_ext(x, e, -1);
-        X509_EXTENSION_free(e);
-    }
-    (void)issuer_key;
-    return x;
-}
-
-static void sign_cert(X509 *x, EVP_PKEY *k) { assert_true(X509_sign(x, k, EVP_sha384()) > 0); }
-
-static void synth_opts_default(synth_opts *o, ratls_snp_product p)
-{
-    memset(o, 0, sizeof *o);
-    o->product = p;
-    o->version = 3;
-    o->policy = 0x30000;
-    static const uint8_t milan_tcb[8] = {3, 0, 0, 0, 0, 0, 8, 0xd1};
-    static const uint8_t turin_tcb[8] = {1, 1, 1, 4, 0, 0, 0, 0x51};
-    memcpy(o->tcb, p == RATLS_SNP_PRODUCT_TURIN ? turin_tcb : milan_tcb, 8);
-    memcpy(o->spl_tcb, o->tcb, 8);
-    for (unsigned i = 0; i < 64; i++)
-        o->chip_id[i] = (uint8_t)(0xA0 + i);
-    if (p == RATLS_SNP_PRODUCT_TURIN)
-        memset(o->chip_id + 8, 0, 56);
-    memcpy(o->hwid, o->chip_id, 64);
-    o->ark_cn = "ARK-Test";
-}
-
-static void synth_build(synth *s, const synth_opts *o)
-{
-    memset(s, 0, sizeof *s);
-    int turin = o->product == RATLS_SNP_PRODUCT_TURIN;
-    s->ark_key = ec_key("P-384");
-    s->ask_key = ec_key("P-384");
-    s->vek_key = ec_key("P-384");
-    assert_true(s->ark_key && s->ask_key && s->vek_key);
-    int64_t nb = 1600000000, na = 2000000000;
-    s->ark = mk_cert(o->ark_cn, NULL, s->ark_key, s->ark_key, 1, nb, na);
-    sign_cert(s->ark, s->ark_key);
-    s->ask = mk_cert("SEV-Test", s->ark, s->ark_key, s->ask_key, 1, nb, na);
-    sign_cert(s->ask, s->ark_key);
-    s->vek = mk_cert("SEV-VCEK", s->ask, s->ask_key, s->vek_key, 0, nb, na);
-    const char *pn = o->product == RATLS_SNP_PRODUCT_MILAN ? "Milan-B0" : turin ? "Turin" : "Genoa";
-    ASN1_IA5STRING *ia = ASN1_IA5STRING_new();
-    assert_true(ia && ASN1_STRING_set(ia, pn, -1));
-    unsigned char *der = NULL;
-    int dn = i2d_ASN1_IA5STRING(ia, &der);
-    add_ext_der(s->vek, "1.3.6.1.4.1.3704.1.2", der, dn);
-    OPENSSL_free(der);
-    ASN1_IA5STRING_free(ia);
-    snp_tcb t;
-    uint64_t st = 0;
-    for (unsigned i = 0; i < 8; i++)
-        st |= (uint64_t)o->spl_tcb[i] << (8 * i);
-    snp_tcb_split(st, o->product, &t);
-    add_ext_int(s->vek, "1.3.6.1.4.1.3704.1.3.1", t.bl);
-    add_ext_int(s->vek, "1.3.6.1.4.1.3704.1.3.2", t.tee);
-    add_ext_int(s->vek, "1.3.6.1.4.1.3704.1.3.3", t.snp);
-    add_ext_int(s->vek, "1.3.6.1.4.1.3704.1.3.8", t.ucode);
-    if (turin)
-        add_ext_int(s->vek, "1.3.6.1.4.1.3704.1.3.9", t.fmc);
-    add_ext_der(s->vek, "1.3.6.1.4.1.3704.1.4", o->hwid, turin ? 8 : 64);
-    sign_cert(s->vek, s->ask_key);
-
-    unsigned char *spki = NULL;
-    int sn = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(s->ark), &spki);
-    assert_true(sn > 0);
-    SHA256(spki, (size_t)sn, s->pin);
-    OPENSSL_free(spki);
-
-    s->vek_der = NULL;
-    int vn = i2d_X509(s->vek, &s->vek_der);
-    assert_true(vn > 0);
-    s->vek_len = (size_t)vn;
-    BIO *b = BIO_new(BIO_s_mem());
-    assert_true(b && PEM_write_bio_X509(b, s->ask) && PEM_write_bio_X509(b, s->ark));
-    char *p;
-    long pl = BIO_get_mem_data(b, &p);
-    s->chain_pem = malloc((size_t)pl);
-    assert_non_null(s->chain_pem);
-    memcpy(s->chain_pem, p, (size_t)pl);
-    s->chain_len = (size_t)pl;
-    BIO_free(b);
-
-    /* the report */
-    uint8_t *r = s->report;
-    memset(r, 0, sizeof s->report);
-    put_le32(r + 0x00, o->version);
-    put_le32(r + 0x08, (uint32_t)o->policy);
-    put_le32(r + 0x0C, (uint32_t)(o->policy >> 32));
-    put_le32(r + 0x30, o->vmpl);
-    put_le32(r + 0x34, 1);
-    memcpy(r + 0x38, o->tcb, 8);
-    memset(r + 0x50, 0x5A, 64); /* report data */
-    memset(r + 0x90, 0x11, 48); /* measurement */
-    memcpy(r + 0x180, o->tcb, 8);
-    if (o->version >= 3) {
-        r[0x188] = turin ? 0x1A : 0x19;
-        r[0x189] = turin ? 0x02 : o->product == RATLS_SNP_PRODUCT_MILAN ? 0x01 : 0x11;
-        r[0x18A] = 1;
-    }
-    memcpy(r + 0x1A0, o->chip_id, 64);
-    memcpy(r + 0x1E0, o->tcb, 8);
-    memcpy(r + 0x1F0, o->tcb, 8);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    size_t siglen = 0;
-    assert_true(md && EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, s->vek_key) == 1);
-    assert_true(EVP_DigestSign(md, NULL, &siglen, r, SNP_SIGNED_LEN) == 1);
-    unsigned char *sig = malloc(siglen);
-    assert_non_null(sig);
-    assert_true(EVP_DigestSign(md, sig, &siglen, r, SNP_SIGNED_LEN) == 1);
-    const unsigned char *sp = sig;
-    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &sp, (long)siglen);
-    assert_non_null(es);
-    assert_true(BN_bn2lebinpad(ECDSA_SIG_get0_r(es), r + 0x2A0, 72) == 72);
-    assert_true(BN_bn2lebinpad(ECDSA_SIG_get0_s(es), r + 0x2E8, 72) == 72);
-    ECDSA_SIG_free(es);
-    free(sig);
-    EVP_MD_CTX_free(md);
-}
-
-static void synth_free(synth *s)
-{
-    X509_free(s->ark);
-    X509_free(s->ask);
-    X509_free(s->vek);
-    EVP_PKEY_free(s->ark_key);
-    EVP_PKEY_free(s->ask_key);
-    EVP_PKEY_free(s->vek_key);
-    OPENSSL_free(s->vek_der);
-    free(s->chain_pem);
-}
+/* ---------------- a self-made AMD-like PKI (snp_synth.c) ---------------- */
 
 static ratls_status synth_verify(synth *s, const ratls_snp_policy *pol, ratls_result **res)
 {
@@ -700,8 +500,8 @@ static void test_forged_ark(void **state)
                      RATLS_ERR_CERT_EXPIRED);
     ratls_result_free(res);
     /* the VCEK signed by the ARK directly: not VCEK <- ASK <- ARK */
-    X509 *direct = mk_cert("SEV-VCEK", s.ark, s.ark_key, s.vek_key, 0, 1600000000, 2000000000);
-    sign_cert(direct, s.ark_key);
+    X509 *direct = synth_mk_cert("SEV-VCEK", s.ark, s.ark_key, s.vek_key, 0, 1600000000, 2000000000);
+    synth_sign_cert(direct, s.ark_key);
     unsigned char *dd = NULL;
     int dn = i2d_X509(direct, &dd);
     res = NULL;
@@ -734,8 +534,8 @@ static void test_forged_ark(void **state)
     X509_free(bad_ark);
     OPENSSL_free(ad);
     /* a VCEK that claims to be a CA */
-    X509 *ca_vek = mk_cert("SEV-VCEK", s.ask, s.ask_key, s.vek_key, 1, 1600000000, 2000000000);
-    sign_cert(ca_vek, s.ask_key);
+    X509 *ca_vek = synth_mk_cert("SEV-VCEK", s.ask, s.ask_key, s.vek_key, 1, 1600000000, 2000000000);
+    synth_sign_cert(ca_vek, s.ask_key);
     unsigned char *cd = NULL;
     int cn = i2d_X509(ca_vek, &cd);
     res = NULL;
@@ -764,36 +564,6 @@ static void test_forged_ark(void **state)
     }
     ratls_snp_policy_free(pol);
     synth_free(&s);
-}
-
-/* A CRL (DER) issued under `issuer`'s name, signed with `key`, revoking `serial` (0: none). */
-static uint8_t *mk_crl(X509 *issuer, EVP_PKEY *key, int64_t last, int64_t next, long serial, size_t *len)
-{
-    X509_CRL *crl = X509_CRL_new();
-    assert_non_null(crl);
-    assert_true(X509_CRL_set_version(crl, 1));
-    assert_true(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)));
-    ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)last);
-    assert_true(t && X509_CRL_set1_lastUpdate(crl, t));
-    assert_non_null(ASN1_TIME_set(t, (time_t)next));
-    assert_true(X509_CRL_set1_nextUpdate(crl, t));
-    if (serial) {
-        X509_REVOKED *rv = X509_REVOKED_new();
-        ASN1_INTEGER *sn = ASN1_INTEGER_new();
-        assert_true(rv && sn && ASN1_INTEGER_set(sn, serial) && X509_REVOKED_set_serialNumber(rv, sn));
-        assert_non_null(ASN1_TIME_set(t, (time_t)last));
-        assert_true(X509_REVOKED_set_revocationDate(rv, t));
-        assert_true(X509_CRL_add0_revoked(crl, rv));
-        ASN1_INTEGER_free(sn);
-    }
-    ASN1_TIME_free(t);
-    assert_true(X509_CRL_sign(crl, key, EVP_sha384()) > 0);
-    unsigned char *der = NULL;
-    int n = i2d_X509_CRL(crl, &der);
-    assert_true(n > 0);
-    X509_CRL_free(crl);
-    *len = (size_t)n;
-    return der;
 }
 
 static ratls_status crl_verify(synth *s, const uint8_t *crl, size_t crl_len, ratls_result **res)
@@ -827,19 +597,19 @@ static void test_synth_crl(void **state)
     synth_build(&s, &o);
     const int64_t now = 1700000000, day = 86400;
     size_t n;
-    uint8_t *c = mk_crl(s.ark, s.ark_key, now - day, now + day, 77, &n);
+    uint8_t *c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 77, &n);
     expect_crl(&s, c, n, RATLS_OK);
-    c = mk_crl(s.ark, s.ark_key, now - day, now + day, 1, &n); /* the ASK's serial */
+    c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 1, &n); /* the ASK's serial */
     expect_crl(&s, c, n, RATLS_ERR_CERT_REVOKED);
-    c = mk_crl(s.ark, s.ark_key, now - 2 * day, now - day, 0, &n);
+    c = synth_mk_crl(s.ark, s.ark_key, now - 2 * day, now - day, 0, &n);
     expect_crl(&s, c, n, RATLS_ERR_CRL_EXPIRED);
-    c = mk_crl(s.ark, s.ark_key, now + day, now + 2 * day, 0, &n);
+    c = synth_mk_crl(s.ark, s.ark_key, now + day, now + 2 * day, 0, &n);
     expect_crl(&s, c, n, RATLS_ERR_CRL_NOT_YET_VALID);
-    c = mk_crl(s.ark, s.ask_key, now - day, now + day, 0, &n); /* the ARK's name, another key */
+    c = synth_mk_crl(s.ark, s.ask_key, now - day, now + day, 0, &n); /* the ARK's name, another key */
     expect_crl(&s, c, n, RATLS_ERR_CRL_SIGNATURE);
-    c = mk_crl(s.ask, s.ask_key, now - day, now + day, 0, &n); /* the ASK's CRL */
+    c = synth_mk_crl(s.ask, s.ask_key, now - day, now + day, 0, &n); /* the ASK's CRL */
     expect_crl(&s, c, n, RATLS_ERR_CRL_ISSUER);
-    c = mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &n);
+    c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &n);
     c[n / 2] ^= 0x40;
     ratls_result *res = NULL;
     assert_int_not_equal(crl_verify(&s, c, n, &res), RATLS_OK);
@@ -849,7 +619,7 @@ static void test_synth_crl(void **state)
     ratls_result_free(res);
     OPENSSL_free(c);
     /* PEM is accepted too */
-    c = mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &n);
+    c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &n);
     const unsigned char *p = c;
     X509_CRL *x = d2i_X509_CRL(NULL, &p, (long)n);
     BIO *b = BIO_new(BIO_s_mem());
