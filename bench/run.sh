@@ -36,7 +36,7 @@ echo "== build (Release) in $build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRATLS_TESTS=OFF >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log" >&2; echo "run.sh: cmake configure failed" >&2; exit 1; }
 rm -f "$build.configure.log"
-cmake --build "$build" --target ratls_bench ratls_bench_connect -j "$(nproc 2>/dev/null || echo 2)" >"$build/build.log" 2>&1 ||
+cmake --build "$build" --target ratls_bench ratls_bench_connect ratls_bench_snp -j "$(nproc 2>/dev/null || echo 2)" >"$build/build.log" 2>&1 ||
   { tail -n 40 "$build/build.log" >&2; echo "run.sh: build failed (full log: $build/build.log)" >&2; exit 1; }
 
 status=0
@@ -109,4 +109,8 @@ echo "raw figures: $ratls_out $js_out"
 echo
 echo "== attested connections through libcurl against ratls sim (loopback)"
 "$build/bench/ratls_bench_connect" || { echo "run.sh: ratls_bench_connect failed" >&2; status=1; }
+
+echo
+echo "== AMD SEV-SNP report verification (real vectors)"
+"$build/bench/ratls_bench_snp" --vectors "$vectors" || { echo "run.sh: ratls_bench_snp failed" >&2; status=1; }
 exit $status

@@ -371,10 +371,11 @@ typedef struct ratls_collateral_source ratls_collateral_source;
 #define RATLS_COLLATERAL_REFRESH_MARGIN_DEFAULT 3600
 #define RATLS_COLLATERAL_CACHE_MAX_DEFAULT (16u * 1024u * 1024u)
 
-/* Defaults: Intel PCS v4 at https://api.trustedservices.intel.com, no disk
- * cache, online, connect timeout 5 s, 20 s per attempt, 1 MiB per response,
- * 3 retries (backoff from 250 ms, Retry-After honoured up to 30 s), refresh
- * margin 1 h, TLS certificates verified. */
+/* Defaults: Intel PCS v4 at https://api.trustedservices.intel.com, AMD KDS
+ * at https://kdsintf.amd.com, no disk cache, online, connect timeout 5 s,
+ * 20 s per attempt, 1 MiB per response, 3 retries (backoff from 250 ms,
+ * Retry-After honoured up to 30 s), refresh margin 1 h, TLS certificates
+ * verified. */
 RATLS_API RATLS_WUR ratls_collateral_source *ratls_collateral_source_new(void);
 /* Drops the caller's reference; verifiers holding it keep theirs. */
 RATLS_API void ratls_collateral_source_free(ratls_collateral_source *s);
@@ -387,6 +388,15 @@ RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pcs_url(ratls_colla
 RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_pccs_url(ratls_collateral_source *s, const char *base_url);
 RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_root_ca_crl_url(ratls_collateral_source *s,
                                                                              const char *url);
+/* AMD KDS (or a service with its paths) for SEV-SNP: certificate chains and
+ * CRLs ({base}/vcek/v1/{Milan|Genoa|Turin}/cert_chain and .../crl, and the
+ * vlek/v1 ones) and VCEKs ({base}/vcek/v1/{P}/{hwid}?blSPL=..). Default
+ * https://kdsintf.amd.com. Every item is verified under the pinned ARK before
+ * it is cached or used; a VCEK is asked for once per (product, chip, TCB)
+ * while it is valid (KDS throttles VCEK requests: HTTP 429 and Retry-After,
+ * honoured up to the retry wait cap). Returns RATLS_ERR_INVALID_ARGUMENT
+ * unless base_url is an http(s) URL without a query. */
+RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_kds_url(ratls_collateral_source *s, const char *base_url);
 /* On-disk cache directory (created 0700 when needed), or NULL for none.
  * Files are written atomically, re-verified when read, and ignored (then
  * replaced) when corrupt; the oldest go when the directory exceeds its budget. */
@@ -513,7 +523,12 @@ RATLS_API void ratls_verifier_set_log(ratls_verifier *v, ratls_log_fn fn, void *
  * proves nothing about real hardware. The result records that it was used. */
 RATLS_API RATLS_WUR ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8_t *cert,
                                                                       size_t len);
-/* Drop all cached verified collateral and PCK chains. */
+/* INSECURE: trust a test ARK (one self-signed CA certificate, DER or PEM)
+ * instead of AMD's pinned ARKs, for every product. Only for tests and a
+ * simulated SEV-SNP platform; the result records that it was used. */
+RATLS_API RATLS_WUR ratls_status ratls_verifier_set_snp_ark_insecure(ratls_verifier *v, const uint8_t *cert,
+                                                                     size_t len);
+/* Drop all cached verified collateral, PCK chains and SEV-SNP chains. */
 RATLS_API void ratls_verifier_clear_cache(ratls_verifier *v);
 /* Fetch collateral through `s` when ratls_verify is given none. Takes a
  * reference; NULL detaches. Share one source between verifiers. */
@@ -661,39 +676,137 @@ RATLS_API ratls_snp_product ratls_snp_product_from_name(const char *name);
 
 typedef struct ratls_snp_report ratls_snp_report;
 
-/* Parse a raw 1184-byte attestation report (versions 2, 3 and 5). Reserved
- * bytes must be zero. On success *out owns a copy of the bytes; free it with
- * ratls_snp_report_free. err (optional) receives a reason on failure. */
+/* Parse an attestation report (versions 2, 3 and 5): the raw 1184 bytes, or
+ * the blyss JSON form (see ratls_snp_report_from_json) when the first
+ * non-blank byte is '{'. Reserved bytes must be zero. On success *out owns a
+ * copy of the raw bytes; free it with ratls_snp_report_free. err (optional)
+ * receives a reason on failure. */
 RATLS_API RATLS_WUR ratls_status ratls_snp_report_parse(const uint8_t *buf, size_t len, ratls_snp_report **out,
                                                         char *err, size_t errlen);
 RATLS_API void ratls_snp_report_free(ratls_snp_report *r);
+/* A report in the blyss (virtee sev 1.x serde) JSON form to the raw 1184
+ * bytes the signature covers; the optional "vcek" (base64 DER) goes to *vcek
+ * (malloc'd; NULL when absent; vcek may be NULL to ignore it). The form: one
+ * object with every report field in snake_case (sig_algo, plat_info,
+ * _author_key_en = the u32 at 0x48, _reserved_0.._reserved_4), integers,
+ * byte arrays as lists of integers, TCBs as {bootloader, tee, _reserved[4],
+ * snp, microcode}, signature {r[72], s[72], _reserved[368]}; extra keys
+ * "vcek" and "launch" only; or the blyss response around it
+ * ({cert_sha256_fingerprint, cpu_attestation, gpu_attestation}), of which
+ * only cpu_attestation is read. At most 256 KiB. Strict: a missing or
+ * unknown key, a wrong array length, a non-integer or out-of-range value, or
+ * bad base64 is RATLS_ERR_SNP_REPORT_FORMAT with the field named in err.
+ * Reserved fields are copied to their offsets, not checked: parse or verify
+ * the raw bytes next. Nothing here is authenticated, the VCEK included. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_report_from_json(const uint8_t *json, size_t len,
+                                                            uint8_t raw[RATLS_SNP_REPORT_LEN], uint8_t **vcek,
+                                                            size_t *vcek_len, char *err, size_t errlen);
 /* The report's product from its CPUID bytes (v3+), else UNKNOWN. */
 RATLS_API ratls_snp_product ratls_snp_report_product(const ratls_snp_report *r);
 /* All fields as a JSON object (malloc'd; free with free()). */
 RATLS_API RATLS_WUR ratls_status ratls_snp_report_to_json(const ratls_snp_report *r, char **json_out);
 
-/* SEV-SNP appraisal policy. Denies by default: DEBUG and MIGRATE_MA guests are
- * rejected, VMPL must be 0, revocation must be checked (a CRL must be given
- * unless RATLS_SNP_SKIP_REVOCATION_INSECURE is set). */
+/* SEV-SNP appraisal policy (docs/snp.md). Denies by default: DEBUG,
+ * MIGRATE_MA and CXL_ALLOW guests are rejected, VMPL must be 0, CURRENT
+ * firmware must equal COMMITTED (no provisional firmware), revocation must be
+ * checked (a CRL must be given unless RATLS_SNP_SKIP_REVOCATION_INSECURE is
+ * set). Every other item is off until set. All items are judged in the check
+ * snp.policy, except MEASUREMENT (snp.measurement); a failing snp.policy
+ * names every item that failed. */
 typedef struct ratls_snp_policy ratls_snp_policy;
 typedef enum ratls_snp_policy_flag {
     RATLS_SNP_ALLOW_DEBUG_INSECURE = 1u << 0,
     RATLS_SNP_ALLOW_MIGRATE_MA = 1u << 1,
-    RATLS_SNP_SKIP_REVOCATION_INSECURE = 1u << 2
+    RATLS_SNP_SKIP_REVOCATION_INSECURE = 1u << 2,
+    /* Reject a report whose PLATFORM_INFO says SMT is enabled (bit 0). SMT is
+     * accepted by default: disabling it is an operator's side-channel
+     * trade-off. The guest-policy SMT bit (16) is not consulted: it only
+     * permits launch on an SMT host, while PLATFORM_INFO states the platform. */
+    RATLS_SNP_FORBID_SMT = 1u << 3,
+    /* Accept a guest policy with CXL_ALLOW (bit 21). */
+    RATLS_SNP_ALLOW_CXL = 1u << 4,
+    /* Accept CURRENT firmware (version or TCB) that differs from COMMITTED:
+     * provisional firmware the host can still roll back. */
+    RATLS_SNP_ALLOW_PROVISIONAL_FIRMWARE = 1u << 5
 } ratls_snp_policy_flag;
+
+/* Guest POLICY bits a policy can require (ratls_snp_policy_require_guest_policy). */
+#define RATLS_SNP_GUEST_POLICY_SINGLE_SOCKET (1ull << 20)
+#define RATLS_SNP_GUEST_POLICY_MEM_AES_256_XTS (1ull << 22)
+#define RATLS_SNP_GUEST_POLICY_RAPL_DIS (1ull << 23)
+#define RATLS_SNP_GUEST_POLICY_CIPHERTEXT_HIDING (1ull << 24)
+#define RATLS_SNP_GUEST_POLICY_PAGE_SWAP_DISABLE (1ull << 25)
+
+#define RATLS_SNP_HOST_DATA_LEN 32
+#define RATLS_SNP_ID_LEN 16         /* IMAGE_ID and FAMILY_ID */
+#define RATLS_SNP_KEY_DIGEST_LEN 48 /* ID_KEY_DIGEST and AUTHOR_KEY_DIGEST */
+#define RATLS_SNP_CHIP_ID_LEN 64
+#define RATLS_SNP_MAX_KEY_DIGESTS 64 /* accepted digests per key kind */
+
+/* One TCB_VERSION by component. fmc exists only on Turin and is ignored for
+ * Milan and Genoa reports. */
+typedef struct ratls_snp_tcb {
+    uint8_t bootloader, tee, snp, microcode, fmc;
+} ratls_snp_tcb;
+
+typedef enum ratls_snp_signing_key {
+    RATLS_SNP_SIGNING_KEY_ANY = 0, /* default: VCEK or VLEK */
+    RATLS_SNP_SIGNING_KEY_VCEK = 1,
+    RATLS_SNP_SIGNING_KEY_VLEK = 2
+} ratls_snp_signing_key;
 
 RATLS_API ratls_snp_policy *ratls_snp_policy_new(void);
 RATLS_API void ratls_snp_policy_free(ratls_snp_policy *p);
 /* OR of ratls_snp_policy_flag values (replaces the previous set). */
 RATLS_API void ratls_snp_policy_set_flags(ratls_snp_policy *p, unsigned flags);
+/* The current flags (0 for NULL). */
+RATLS_API unsigned ratls_snp_policy_flags(const ratls_snp_policy *p);
 /* The VMPL the report must carry (default 0). */
 RATLS_API RATLS_WUR ratls_status ratls_snp_policy_set_vmpl(ratls_snp_policy *p, unsigned vmpl);
 /* Minimum guest-policy ABI version (default 0.0). */
 RATLS_API void ratls_snp_policy_set_min_abi(ratls_snp_policy *p, unsigned major, unsigned minor);
+/* Guest POLICY bits that must be set: an OR of RATLS_SNP_GUEST_POLICY_*
+ * (replaces the previous set; 0 = none, the default). Other bits are
+ * RATLS_ERR_INVALID_ARGUMENT. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_require_guest_policy(ratls_snp_policy *p, uint64_t bits);
+/* Minimum GUEST_SVN (default 0). */
+RATLS_API void ratls_snp_policy_set_min_guest_svn(ratls_snp_policy *p, uint32_t svn);
 /* Expected MEASUREMENT (48 bytes); without it snp.measurement is skipped. */
 RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_measurement(ratls_snp_policy *p, const uint8_t *m, size_t len);
 /* Expected REPORT_DATA (64 bytes). */
 RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_report_data(ratls_snp_policy *p, const uint8_t *d, size_t len);
+/* Expected HOST_DATA (32 bytes), IMAGE_ID and FAMILY_ID (16 bytes each),
+ * CHIP_ID (64 bytes). Compared in constant time; unset = not compared. */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_host_data(ratls_snp_policy *p, const uint8_t *d, size_t len);
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_image_id(ratls_snp_policy *p, const uint8_t *d, size_t len);
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_family_id(ratls_snp_policy *p, const uint8_t *d, size_t len);
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_expect_chip_id(ratls_snp_policy *p, const uint8_t *d, size_t len);
+/* Add one accepted ID_KEY_DIGEST / AUTHOR_KEY_DIGEST (48 bytes; at most
+ * RATLS_SNP_MAX_KEY_DIGESTS each, else RATLS_ERR_TOO_LARGE). Once one is
+ * added, the report's digest must be one of them; an author key is also
+ * required to be enabled (AUTHOR_KEY_EN). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_accept_id_key_digest(ratls_snp_policy *p, const uint8_t *d,
+                                                                       size_t len);
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_accept_author_key_digest(ratls_snp_policy *p, const uint8_t *d,
+                                                                           size_t len);
+/* Minimum REPORTED_TCB / LAUNCH_TCB, compared per component in the report's
+ * product layout (NULL: no minimum, the default). */
+RATLS_API void ratls_snp_policy_set_min_reported_tcb(ratls_snp_policy *p, const ratls_snp_tcb *min);
+RATLS_API void ratls_snp_policy_set_min_launch_tcb(ratls_snp_policy *p, const ratls_snp_tcb *min);
+/* Minimum CURRENT firmware version major.minor.build (default 0.0.0). */
+RATLS_API void ratls_snp_policy_set_min_firmware(ratls_snp_policy *p, unsigned major, unsigned minor, unsigned build);
+/* The key that must have signed the report (default ANY). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_set_signing_key(ratls_snp_policy *p, ratls_snp_signing_key k);
+/* Bits that must be set in LAUNCH_MIT_VECTOR / CURRENT_MIT_VECTOR (default 0:
+ * none). Reports before version 5 carry no vectors: a non-zero requirement
+ * rejects them. */
+RATLS_API void ratls_snp_policy_require_mit_vectors(ratls_snp_policy *p, uint64_t launch, uint64_t current);
+/* Load a policy from JSON (docs/snp.md, "Policy file"): an object of the keys
+ * listed there, or {"snp": {...}}. Unknown keys, wrong types and bad lengths
+ * fail with err naming the key. Input over 64 KiB is RATLS_ERR_TOO_LARGE. On
+ * success *out owns a new policy (free with ratls_snp_policy_free). */
+RATLS_API RATLS_WUR ratls_status ratls_snp_policy_from_json(const uint8_t *json, size_t len, ratls_snp_policy **out,
+                                                            char *err, size_t errlen);
 
 /* The certificates and CRL a report is verified with (all borrowed for the
  * call). vcek: the VCEK or VLEK, DER or PEM. chain: the ASK/ASVK and the ARK,
@@ -720,6 +833,19 @@ RATLS_API RATLS_WUR ratls_status ratls_snp_verify(const uint8_t *report, size_t 
                                                   const ratls_snp_collateral_parts *coll,
                                                   ratls_snp_product product_hint, const ratls_snp_policy *pol,
                                                   int64_t now, ratls_result **result_out);
+
+/* ratls_snp_verify with the verifier's caches and collateral source: what
+ * `coll` (may be NULL) does not supply -- the VCEK, the ASK/ARK chain, the CRL
+ * -- is fetched from AMD KDS through the verifier's source (memory and disk
+ * caches, offline mode; ratls_verifier_set_collateral_source). A chain (and
+ * CRL) that verified is remembered inside its validity windows, keyed by the
+ * exact bytes and the pin, so the next report from the same chip costs one
+ * P-384 signature check. Supplied parts are never trusted for being supplied:
+ * the ARK must carry the pinned key. */
+RATLS_API RATLS_WUR ratls_status ratls_verifier_verify_snp(ratls_verifier *v, const uint8_t *report, size_t report_len,
+                                                           const ratls_snp_collateral_parts *coll,
+                                                           ratls_snp_product product_hint, const ratls_snp_policy *pol,
+                                                           int64_t now, ratls_result **result_out);
 
 #ifdef __cplusplus
 }

@@ -1,14 +1,17 @@
 /*
- * Intel DCAP collateral sources: an in-memory cache (shared by every
- * verifier the source is attached to, with one upstream request in flight
- * per item), an on-disk cache, Intel PCS v4 or a PCCS, and offline bundles.
+ * Collateral sources: an in-memory cache (shared by every verifier the
+ * source is attached to, with one upstream request in flight per item), an
+ * on-disk cache, the upstream services (Intel PCS v4 or a PCCS for TDX, AMD
+ * KDS for SEV-SNP), and offline bundles (TDX).
  *
- * Collateral is cached per item (TCB Info per FMSPC, QE Identity, PCK CRL
- * per CA, root CA CRL). Every item is verified on its own (chain to the
- * anchor, signature, window at the verification time) before it is cached
- * or used, whatever its origin; the verifier then checks the assembled
- * collateral in full. Assembled collateral is memoized per platform so a
- * warm lookup costs a few comparisons under a lock.
+ * Collateral is cached per item: TCB Info per FMSPC, QE Identity, PCK CRL
+ * per CA, root CA CRL; AMD's certificate chain and CRL per product (VCEK or
+ * VLEK side), and a VCEK per product, chip and TCB (KDS throttles those).
+ * Every item is verified on its own (chain to the anchor, signature, window
+ * at the verification time) before it is cached or used, whatever its
+ * origin; the verifier then checks the assembled collateral in full.
+ * Assembled TDX collateral is memoized per platform so a warm lookup costs a
+ * few comparisons under a lock.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "base/json_util.h"
@@ -29,33 +33,50 @@
 #include "collateral/source.h"
 #include "core/core.h"
 #include "net/http.h"
+#include "snp/kds.h"
+#include "snp/snp.h"
 #include "tdx/collateral.h"
 
 #define DEFAULT_PCS_URL "https://api.trustedservices.intel.com"
 #define DEFAULT_ROOT_CRL_URL "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
+#define DEFAULT_KDS_URL "https://kdsintf.amd.com"
 #define MAX_ITEMS 256
 #define MAX_PLATFORMS 64
 #define MAX_OFFLINE 64
 #define DISK_MAX_FILE (4u * 1024u * 1024u)
 #define URL_MAX 2048
+#define KEY_MAX 96    /* cache key: also the disk file name (with ".json") */
+#define PARAM_MAX 256 /* FMSPC, CA, or a KDS path: "vcek/v1/Milan/<hwid>?blSPL=..." */
 /* An item due for refresh (but still valid) is retried at most this often,
  * in verification time: a service that keeps serving a copy inside the
  * refresh margin, or that keeps failing, is not asked on every verification. */
 #define REFRESH_RETRY_INTERVAL 300
 
-static const char *const k_kind_name[] = {"tcb_info", "qe_identity", "pck_crl", "root_ca_crl"};
-static const char *const k_kind_text[] = {"TCB Info", "QE Identity", "PCK CRL", "root CA CRL"};
+/* Item kinds: the four TDX ones (tdx_item_kind values), then AMD KDS's. */
+enum { K_SNP_CHAIN = TDX_ITEM_ROOT_CRL + 1, K_SNP_CRL, K_SNP_VCEK, K_COUNT };
+static const char *const k_kind_name[K_COUNT] = {"tcb_info",  "qe_identity", "pck_crl", "root_ca_crl",
+                                                 "snp_chain", "snp_crl",     "snp_vcek"};
+static const char *const k_kind_text[K_COUNT] = {
+    "TCB Info", "QE Identity", "PCK CRL", "root CA CRL", "AMD certificate chain", "AMD CRL", "VCEK"};
+
+static int is_snp(unsigned kind) { return kind >= K_SNP_CHAIN; }
+
+/* What the cache needs to know of a verified item. */
+typedef struct item_info {
+    int64_t issued;   /* issueDate / thisUpdate / notBefore: never replaced by an older one */
+    int64_t from, to; /* the window in which every part is valid */
+} item_info;
 
 /* One cached item and the single flight that refreshes it. */
 typedef struct item {
-    char key[80]; /* anchor id / kind / param: also the disk file name */
-    tdx_item_kind kind;
-    char param[16]; /* FMSPC (upper-case hex) or "platform"/"processor" */
-    int has;        /* a verified copy is held */
+    char key[KEY_MAX]; /* anchor id / kind / param: also the disk file name */
+    unsigned kind;
+    char param[PARAM_MAX]; /* FMSPC (upper-case hex), "platform"/"processor", or the KDS path */
+    int has;               /* a verified copy is held */
     uint8_t *body;
     size_t len;
     char *chain;
-    tdx_item_info info;
+    item_info info;
     uint64_t serial; /* changes whenever the held copy does */
     int tried;       /* a refresh ran, at verification time last_try */
     int64_t last_try;
@@ -70,7 +91,7 @@ typedef struct item {
 /* Collateral assembled for a platform from four item copies. */
 typedef struct platform {
     int used;
-    char keys[4][80];
+    char keys[4][KEY_MAX];
     uint64_t serial[4];
     ratls_collateral *c;
     uint64_t tick;
@@ -83,6 +104,7 @@ struct ratls_collateral_source {
     char *base_url;
     int pccs;
     char *root_crl_url; /* PCS mode; NULL: Intel's distribution point */
+    char *kds_url;      /* AMD KDS (or a stand-in) */
     int offline;
     char *cache_dir;
     uint64_t cache_max;
@@ -126,7 +148,8 @@ ratls_collateral_source *ratls_collateral_source_new(void)
     }
     atomic_init(&s->refs, 1);
     s->base_url = strdup(DEFAULT_PCS_URL);
-    if (!s->base_url) {
+    s->kds_url = strdup(DEFAULT_KDS_URL);
+    if (!s->base_url || !s->kds_url) {
         ratls_collateral_source_free(s);
         return NULL;
     }
@@ -183,6 +206,7 @@ void ratls_collateral_source_free(ratls_collateral_source *s)
         ratls_collateral_free(s->offline_bundles[i]);
     free(s->base_url);
     free(s->root_crl_url);
+    free(s->kds_url);
     free(s->cache_dir);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
@@ -247,6 +271,13 @@ ratls_status ratls_collateral_source_set_root_ca_crl_url(ratls_collateral_source
     if (!s || (url && !url_ok(url)))
         return RATLS_ERR_INVALID_ARGUMENT;
     return set_str(s, &s->root_crl_url, url);
+}
+
+ratls_status ratls_collateral_source_set_kds_url(ratls_collateral_source *s, const char *base_url)
+{
+    if (!s || !base_url || !url_ok(base_url))
+        return RATLS_ERR_INVALID_ARGUMENT;
+    return set_str(s, &s->kds_url, base_url);
 }
 
 ratls_status ratls_collateral_source_set_cache_dir(ratls_collateral_source *s, const char *dir)
@@ -348,7 +379,7 @@ typedef struct copy {
     uint8_t *body;
     size_t len;
     char *chain;
-    tdx_item_info info;
+    item_info info;
 } copy;
 
 static void copy_clear(copy *c)
@@ -358,7 +389,7 @@ static void copy_clear(copy *c)
     memset(c, 0, sizeof *c);
 }
 
-static int copy_set(copy *c, const uint8_t *body, size_t len, const char *chain, const tdx_item_info *info)
+static int copy_set(copy *c, const uint8_t *body, size_t len, const char *chain, const item_info *info)
 {
     memset(c, 0, sizeof *c);
     c->body = malloc(len + 1);
@@ -377,7 +408,7 @@ static int copy_set(copy *c, const uint8_t *body, size_t len, const char *chain,
 /* What a held copy is good for at `now`. */
 enum { U_NONE, U_GRACE, U_STALE, U_FRESH };
 
-static int usable(const tdx_item_info *in, int64_t now, int64_t margin, int64_t grace)
+static int usable(const item_info *in, int64_t now, int64_t margin, int64_t grace)
 {
     if (now < in->from)
         return U_NONE;
@@ -397,11 +428,13 @@ static int settled(const item *it, int64_t now, int64_t margin)
 
 /* The request parameters a refresh needs, copied out under the lock. */
 typedef struct req {
-    tdx_item_kind kind;
-    char param[16];
-    char key[80];
+    unsigned kind;
+    char param[PARAM_MAX];
+    char key[KEY_MAX];
     const rcert *test_root;
-    const char *root_chain; /* root CRL: a chain ending at the anchor */
+    const char *root_chain;  /* root CRL: a chain ending at the anchor; SNP CRL/VCEK: the verified chain item */
+    const uint8_t *ark_pin;  /* SNP */
+    const snp_kds_want *snp; /* SNP VCEK */
     int64_t now, grace;
     char url[URL_MAX];
     char *cache_dir;
@@ -411,12 +444,33 @@ typedef struct req {
     http_opts http;
 } req;
 
-static ratls_status verify_copy(const req *r, const uint8_t *body, size_t len, const char *chain, tdx_item_info *info,
+static ratls_status verify_copy(const req *r, const uint8_t *body, size_t len, const char *chain, item_info *out,
                                 char *err, size_t errlen)
 {
-    ratls_status s = tdx_item_verify(r->test_root, r->kind, body, len, chain, r->now, r->grace, info, err, errlen);
+    memset(out, 0, sizeof *out);
+    if (is_snp(r->kind)) {
+        /* CRL and VCEK: under the chain item verified a moment ago, never a chain stored with them */
+        static const snp_kds_kind sk[] = {SNP_KDS_ITEM_CHAIN, SNP_KDS_ITEM_CRL, SNP_KDS_ITEM_VCEK};
+        const char *ch = r->kind == K_SNP_CHAIN ? NULL : r->root_chain;
+        snp_kds_info si;
+        ratls_status s = snp_kds_item_verify(sk[r->kind - K_SNP_CHAIN], r->ark_pin, r->snp, (const uint8_t *)ch,
+                                             ch ? strlen(ch) : 0, body, len, r->now, &si, err, errlen);
+        if (s == RATLS_OK) {
+            out->issued = si.issued;
+            out->from = si.from;
+            out->to = si.to;
+        }
+        return s;
+    }
+    tdx_item_info ti;
+    ratls_status s =
+        tdx_item_verify(r->test_root, (tdx_item_kind)r->kind, body, len, chain, r->now, r->grace, &ti, err, errlen);
     if (s)
         return s;
+    const tdx_item_info *info = &ti;
+    out->issued = ti.issued;
+    out->from = ti.from;
+    out->to = ti.to;
     if (r->kind == TDX_ITEM_TCB_INFO) {
         char fm[13];
         hex_encode_upper(info->fmspc, 6, fm);
@@ -458,13 +512,13 @@ static int mkdirs(const char *dir)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
-ratls_status source_disk_parse(const char *buf, size_t len, tdx_item_kind kind, const char *param, uint8_t **body,
+static ratls_status disk_parse(const char *buf, size_t len, unsigned kind, const char *param, uint8_t **body,
                                size_t *blen, char **chain)
 {
     *body = NULL;
     *blen = 0;
     *chain = NULL;
-    if (len > DISK_MAX_FILE || (unsigned)kind > TDX_ITEM_ROOT_CRL)
+    if (len > DISK_MAX_FILE || kind >= K_COUNT)
         return RATLS_ERR_TOO_LARGE;
     json_error_t je;
     json_t *o = json_loadb(buf, len, RATLS_JSON_FLAGS, &je);
@@ -487,6 +541,18 @@ ratls_status source_disk_parse(const char *buf, size_t len, tdx_item_kind kind, 
         return RATLS_ERR_COLLATERAL_FORMAT;
     }
     return RATLS_OK;
+}
+
+ratls_status source_disk_parse(const char *buf, size_t len, tdx_item_kind kind, const char *param, uint8_t **body,
+                               size_t *blen, char **chain)
+{
+    if ((unsigned)kind > TDX_ITEM_ROOT_CRL) {
+        *body = NULL;
+        *blen = 0;
+        *chain = NULL;
+        return RATLS_ERR_TOO_LARGE;
+    }
+    return disk_parse(buf, len, (unsigned)kind, param, body, blen, chain);
 }
 
 /* Read and re-verify a cached file. Anything wrong with it: ignored (the
@@ -516,8 +582,8 @@ static int disk_load(ratls_collateral_source *s, const req *r, copy *out)
     size_t blen = 0;
     char *chain = NULL;
     if (ok)
-        ok = source_disk_parse(buf, got, r->kind, r->param, &body, &blen, &chain) == RATLS_OK;
-    tdx_item_info info;
+        ok = disk_parse(buf, got, r->kind, r->param, &body, &blen, &chain) == RATLS_OK;
+    item_info info;
     err[0] = 0;
     if (ok && verify_copy(r, body, blen, chain, &info, err, sizeof err) == RATLS_OK)
         ok = copy_set(out, body, blen, chain, &info) == 0;
@@ -637,7 +703,7 @@ static void disk_store(ratls_collateral_source *s, const req *r, const copy *c)
                  path, strerror(errno));
         return;
     }
-    char name[100];
+    char name[KEY_MAX + 8];
     snprintf(name, sizeof name, "%s.json", r->key);
     disk_trim(s, r->cache_dir, r->cache_max, name);
 }
@@ -676,8 +742,8 @@ static ratls_status net_fetch(ratls_collateral_source *s, const req *r, copy *ou
             goto out;
         }
     }
-    tdx_item_info info;
-    const char *ch = chain ? chain : r->root_chain;
+    item_info info;
+    const char *ch = chain ? chain : is_snp(r->kind) ? "" : r->root_chain;
     if ((st = verify_copy(r, resp.body, resp.len, ch, &info, sub, sizeof sub))) {
         st = set_err(err, errlen, st, "GET %s: %s", r->url, sub);
         goto out;
@@ -690,9 +756,13 @@ out:
     return st;
 }
 
-static void build_url(const ratls_collateral_source *s, tdx_item_kind kind, const char *param, char *url, size_t n)
+static void build_url(const ratls_collateral_source *s, unsigned kind, const char *param, char *url, size_t n)
 {
-    switch (kind) {
+    if (is_snp(kind)) {
+        snprintf(url, n, "%s/%s", s->kds_url, param);
+        return;
+    }
+    switch ((tdx_item_kind)kind) {
     case TDX_ITEM_TCB_INFO:
         snprintf(url, n, "%s/tdx/certification/v4/tcb?fmspc=%s", s->base_url, param);
         break;
@@ -723,7 +793,7 @@ static item *find_item_locked(ratls_collateral_source *s, const char *key)
     return NULL;
 }
 
-static item *get_item_locked(ratls_collateral_source *s, const char *key, tdx_item_kind kind, const char *param)
+static item *get_item_locked(ratls_collateral_source *s, const char *key, unsigned kind, const char *param)
 {
     item *it = find_item_locked(s, key);
     if (it)
@@ -809,12 +879,15 @@ static ratls_status refresh(ratls_collateral_source *s, const req *r, const copy
     return st;
 }
 
-/* Get a copy of one item (cache key `key`) valid at `now`, or within the
- * grace period when nothing valid can be had, and its serial. */
-static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root, const char *key, tdx_item_kind kind,
-                             const char *param, const char *root_chain, int64_t now, int64_t grace, copy *out,
-                             uint64_t *serial, char *err, size_t errlen)
+/* Get a copy of one item (cache key q->key) valid at q->now, or within the
+ * grace period when nothing valid can be had, and its serial. `q` holds what
+ * says which item it is and how it is verified; the rest is filled in here. */
+static ratls_status item_get(ratls_collateral_source *s, const req *q, copy *out, uint64_t *serial, char *err,
+                             size_t errlen)
 {
+    const char *key = q->key, *param = q->param;
+    unsigned kind = q->kind;
+    int64_t now = q->now, grace = q->grace;
     memset(out, 0, sizeof *out);
     /* the analyzer loses copy_set's cleanup on failure across calls: a false leak */
     pthread_mutex_lock(&s->mu); // NOLINT(clang-analyzer-unix.Malloc)
@@ -863,15 +936,7 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
             continue;
         }
         /* this thread flies */
-        req r;
-        memset(&r, 0, sizeof r);
-        r.kind = kind;
-        snprintf(r.param, sizeof r.param, "%s", param);
-        snprintf(r.key, sizeof r.key, "%s", key);
-        r.test_root = test_root;
-        r.root_chain = root_chain;
-        r.now = now;
-        r.grace = grace;
+        req r = *q;
         build_url(s, kind, param, r.url, sizeof r.url);
         r.cache_dir = s->cache_dir ? strdup(s->cache_dir) : NULL;
         r.cache_max = s->cache_max;
@@ -945,7 +1010,7 @@ static ratls_status item_get(ratls_collateral_source *s, const rcert *test_root,
 /* assembled collateral per platform                                    */
 /* ------------------------------------------------------------------ */
 
-static ratls_collateral *platform_lookup_locked(ratls_collateral_source *s, const char keys[4][80], int64_t now)
+static ratls_collateral *platform_lookup_locked(ratls_collateral_source *s, const char keys[4][KEY_MAX], int64_t now)
 {
     for (size_t i = 0; i < MAX_PLATFORMS; i++) {
         platform *p = &s->plat[i];
@@ -962,7 +1027,7 @@ static ratls_collateral *platform_lookup_locked(ratls_collateral_source *s, cons
     return NULL;
 }
 
-static void platform_store_locked(ratls_collateral_source *s, const char keys[4][80], const uint64_t serial[4],
+static void platform_store_locked(ratls_collateral_source *s, const char keys[4][KEY_MAX], const uint64_t serial[4],
                                   ratls_collateral *c)
 {
     platform *slot = NULL;
@@ -1013,16 +1078,16 @@ static ratls_collateral *bundle_for_locked(ratls_collateral_source *s, const cha
 ratls_status source_get_tdx(ratls_collateral_source *s, const rcert *test_root, const uint8_t fmspc[6], int ca,
                             int64_t now, int64_t grace, ratls_collateral **out, char *err, size_t errlen)
 {
-    char anchor[24], fm[13], keys[4][80];
+    char anchor[24], fm[13], keys[4][KEY_MAX];
     const char *cas = ca == SOURCE_CA_PLATFORM ? "platform" : "processor";
     *out = NULL;
     anchor_id(test_root, anchor);
     hex_encode_upper(fmspc, 6, fm);
     memset(keys, 0, sizeof keys);
-    snprintf(keys[0], 80, "%s-%s-%s", anchor, k_kind_name[TDX_ITEM_TCB_INFO], fm);
-    snprintf(keys[1], 80, "%s-%s", anchor, k_kind_name[TDX_ITEM_QE_IDENTITY]);
-    snprintf(keys[2], 80, "%s-%s-%s", anchor, k_kind_name[TDX_ITEM_PCK_CRL], cas);
-    snprintf(keys[3], 80, "%s-%s", anchor, k_kind_name[TDX_ITEM_ROOT_CRL]);
+    snprintf(keys[0], KEY_MAX, "%s-%s-%s", anchor, k_kind_name[TDX_ITEM_TCB_INFO], fm);
+    snprintf(keys[1], KEY_MAX, "%s-%s", anchor, k_kind_name[TDX_ITEM_QE_IDENTITY]);
+    snprintf(keys[2], KEY_MAX, "%s-%s-%s", anchor, k_kind_name[TDX_ITEM_PCK_CRL], cas);
+    snprintf(keys[3], KEY_MAX, "%s-%s", anchor, k_kind_name[TDX_ITEM_ROOT_CRL]);
 
     /* warm path: the assembled collateral, all four items still fresh */
     pthread_mutex_lock(&s->mu);
@@ -1044,9 +1109,16 @@ ratls_status source_get_tdx(ratls_collateral_source *s, const rcert *test_root, 
                                            TDX_ITEM_ROOT_CRL};
     const char *params[4] = {fm, "", cas, ""};
     for (int k = 0; k < 4; k++) {
-        const char *root_chain = k == 3 ? cp[1].chain : NULL;
-        if ((st = item_get(s, test_root, keys[k], kinds[k], params[k], root_chain, now, grace, &cp[k], &serial[k], err,
-                           errlen)))
+        req q;
+        memset(&q, 0, sizeof q);
+        q.kind = (unsigned)kinds[k];
+        snprintf(q.key, sizeof q.key, "%s", keys[k]);
+        snprintf(q.param, sizeof q.param, "%s", params[k]);
+        q.test_root = test_root;
+        q.root_chain = k == 3 ? cp[1].chain : NULL;
+        q.now = now;
+        q.grace = grace;
+        if ((st = item_get(s, &q, &cp[k], &serial[k], err, errlen)))
             goto fallback;
     }
     ratls_collateral_parts parts = {
@@ -1099,5 +1171,132 @@ fallback:
         *out = c;
         return RATLS_OK;
     }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* AMD KDS                                                              */
+/* ------------------------------------------------------------------ */
+
+void snp_kds_parts_clear(snp_kds_parts *p)
+{
+    if (!p)
+        return;
+    free(p->vcek);
+    free(p->chain);
+    free(p->crl);
+    memset(p, 0, sizeof *p);
+}
+
+static int dup_body(const copy *c, uint8_t **out, size_t *len)
+{
+    if (!(*out = malloc(c->len ? c->len : 1)))
+        return -1;
+    memcpy(*out, c->body, c->len);
+    *len = c->len;
+    return 0;
+}
+
+ratls_status source_get_snp(ratls_collateral_source *s, const uint8_t ark_pin[32], ratls_snp_product p,
+                            const uint8_t chip_id[64], uint64_t reported_tcb, unsigned want, int64_t now,
+                            snp_kds_parts *out, char *err, size_t errlen)
+{
+    static const uint8_t zero[64];
+    const unsigned all = SNP_KDS_CHAIN | SNP_KDS_CRL | SNP_KDS_VCEK | SNP_KDS_VLEK;
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!s || !ark_pin || !out || (want & ~all) || !(want & (SNP_KDS_CHAIN | SNP_KDS_CRL | SNP_KDS_VCEK)) ||
+        (p != RATLS_SNP_PRODUCT_MILAN && p != RATLS_SNP_PRODUCT_GENOA && p != RATLS_SNP_PRODUCT_TURIN) ||
+        ((want & SNP_KDS_VCEK) && !chip_id))
+        return set_err(err, errlen, RATLS_ERR_INVALID_ARGUMENT,
+                       "AMD KDS: a source, an ARK pin, Milan/Genoa/Turin and CHAIN, CRL and/or VCEK are needed");
+    if ((want & SNP_KDS_VLEK) && (want & SNP_KDS_VCEK))
+        return set_err(err, errlen, RATLS_ERR_INVALID_ARGUMENT,
+                       "AMD KDS does not serve VLEKs publicly: ask for the VLEK chain and CRL only");
+    if ((want & SNP_KDS_VCEK) && CRYPTO_memcmp(chip_id, zero, sizeof zero) == 0)
+        return set_err(err, errlen, RATLS_ERR_COLLATERAL_UNAVAILABLE,
+                       "the report's CHIP_ID is masked (all zero): AMD KDS cannot serve its VCEK; supply the VCEK");
+
+    const char *pn = ratls_snp_product_name(p);
+    const char *side = (want & SNP_KDS_VLEK) ? "vlek" : "vcek";
+    char anchor[24];
+    hex_encode(ark_pin, 8, anchor + 4);
+    memcpy(anchor, "ark-", 4);
+    snp_kds_want w;
+    memset(&w, 0, sizeof w);
+    w.product = p;
+    w.reported_tcb = reported_tcb;
+    if (chip_id)
+        memcpy(w.chip_id, chip_id, 64);
+
+    req q;
+    memset(&q, 0, sizeof q);
+    q.ark_pin = ark_pin;
+    q.snp = &w;
+    q.now = now;
+    copy chain, got;
+    memset(&chain, 0, sizeof chain);
+    memset(&got, 0, sizeof got);
+    uint64_t serial;
+    ratls_status st;
+
+    /* the chain first: the CRL and the VCEK are verified under it */
+    q.kind = K_SNP_CHAIN;
+    snprintf(q.key, sizeof q.key, "%s-%s-chain-%s", anchor, side, pn);
+    snprintf(q.param, sizeof q.param, "%s/v1/%s/cert_chain", side, pn);
+    if ((st = item_get(s, &q, &chain, &serial, err, errlen)))
+        goto out;
+    if ((want & SNP_KDS_CHAIN) && dup_body(&chain, &out->chain, &out->chain_len)) {
+        st = set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");
+        goto out;
+    }
+    q.root_chain = (const char *)chain.body; /* NUL-terminated by copy_set */
+
+    if (want & SNP_KDS_CRL) {
+        q.kind = K_SNP_CRL;
+        snprintf(q.key, sizeof q.key, "%s-%s-crl-%s", anchor, side, pn);
+        snprintf(q.param, sizeof q.param, "%s/v1/%s/crl", side, pn);
+        if ((st = item_get(s, &q, &got, &serial, err, errlen)))
+            goto out;
+        if (dup_body(&got, &out->crl, &out->crl_len)) {
+            st = set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");
+            goto out;
+        }
+        copy_clear(&got);
+    }
+
+    if (want & SNP_KDS_VCEK) {
+        /* one item per (product, chip, TCB as KDS sees it): KDS throttles VCEK requests */
+        snp_tcb t;
+        snp_tcb_split(reported_tcb, p, &t);
+        int turin = p == RATLS_SNP_PRODUCT_TURIN;
+        char hwid[129], spl[96];
+        hex_encode(chip_id, turin ? 8 : 64, hwid);
+        if (turin)
+            snprintf(spl, sizeof spl, "fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", t.fmc, t.bl, t.tee, t.snp,
+                     t.ucode);
+        else
+            snprintf(spl, sizeof spl, "blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", t.bl, t.tee, t.snp, t.ucode);
+        uint8_t h[32];
+        char chip[33];
+        SHA256(chip_id, 64, h);
+        hex_encode(h, 16, chip);
+        q.kind = K_SNP_VCEK;
+        snprintf(q.key, sizeof q.key, "%s-vcek-%s-%s-%02x%02x%02x%02x%02x", anchor, pn, chip, t.fmc, t.bl, t.tee, t.snp,
+                 t.ucode);
+        snprintf(q.param, sizeof q.param, "vcek/v1/%s/%s?%s", pn, hwid, spl);
+        if ((st = item_get(s, &q, &got, &serial, err, errlen)))
+            goto out;
+        if (dup_body(&got, &out->vcek, &out->vcek_len)) {
+            st = set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");
+            goto out;
+        }
+    }
+    st = RATLS_OK;
+out:
+    copy_clear(&got);
+    copy_clear(&chain);
+    if (st)
+        snp_kds_parts_clear(out);
     return st;
 }

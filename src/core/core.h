@@ -6,6 +6,7 @@
 
 #include "base/result_int.h"
 #include "crypto/crypto.h"
+#include "snp/snp.h"
 #include "tdx/collateral.h"
 #include "tdx/quote.h"
 #include "tdx/sgx_ext.h"
@@ -83,9 +84,21 @@ typedef struct plat_memo {
     uint64_t tick;
 } plat_memo;
 
+/* An SEV-SNP VEK chain (and CRL, when one was given) that verified under the
+ * pinned ARK: key = SHA-256 of the pin, the product and the exact bytes. */
+typedef struct snp_cache_entry {
+    int used;
+    uint8_t key[32];
+    int64_t from, to;
+    snp_vek_info vi;
+    uint8_t point[97]; /* the VEK's P-384 public key, uncompressed */
+    uint64_t tick;
+} snp_cache_entry;
+
 #define PLAT_MEMO_SIZE 8
 #define COLL_CACHE_SIZE 16
 #define PCK_CACHE_SIZE 64
+#define SNP_CACHE_SIZE 32
 
 struct ratls_verifier {
     pthread_mutex_t mu;
@@ -97,6 +110,9 @@ struct ratls_verifier {
     plat_memo plat[PLAT_MEMO_SIZE];
     coll_cache_entry coll[COLL_CACHE_SIZE];
     pck_cache_entry pck[PCK_CACHE_SIZE];
+    int has_snp_pin; /* INSECURE: a test ARK's SPKI SHA-256 replaces AMD's pins */
+    uint8_t snp_pin[32];
+    snp_cache_entry snp[SNP_CACHE_SIZE];
     uint64_t tick;
 };
 
@@ -114,6 +130,15 @@ int verifier_pck_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[64], 
                         int64_t *from, int64_t *to);
 void verifier_pck_store(ratls_verifier *v, uint64_t gen, const uint8_t key[64], int64_t from, int64_t to,
                         const sgx_ext *ext);
+
+/* The verifier's collateral source with a reference taken (release with
+ * ratls_collateral_source_free), or NULL. */
+ratls_collateral_source *verifier_source(ratls_verifier *v);
+/* The SEV-SNP anchor: a test ARK pin if one is set (*has), and the anchor
+ * generation. 0, or -1 on bad arguments. */
+int verifier_snp_anchor(ratls_verifier *v, uint8_t pin[32], int *has, uint64_t *gen);
+int verifier_snp_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[32], int64_t now, snp_cache_entry *out);
+void verifier_snp_store(ratls_verifier *v, uint64_t gen, const snp_cache_entry *e);
 
 int policy_status_accepted(const ratls_policy *p, tcb_status s);
 /* NULL if accepted, else the first offending advisory ID. */

@@ -7,6 +7,10 @@
 #include "core/core.h"
 #include "tdx/pem_chain.h"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 ratls_verifier *ratls_verifier_new(void)
 {
     ratls_verifier *v = calloc(1, sizeof *v);
@@ -26,6 +30,7 @@ static void clear_locked(ratls_verifier *v)
     memset(v->plat, 0, sizeof v->plat);
     memset(v->coll, 0, sizeof v->coll);
     memset(v->pck, 0, sizeof v->pck);
+    memset(v->snp, 0, sizeof v->snp);
 }
 
 void ratls_verifier_clear_cache(ratls_verifier *v)
@@ -171,6 +176,98 @@ ratls_status ratls_verifier_set_tdx_root_insecure(ratls_verifier *v, const uint8
     pthread_mutex_unlock(&v->mu);
     log_emit(v->log, v->log_arg, RATLS_LOG_WARN, "INSECURE: trusting a test root instead of the Intel SGX Root CA");
     return RATLS_OK;
+}
+
+ratls_status ratls_verifier_set_snp_ark_insecure(ratls_verifier *v, const uint8_t *cert, size_t len)
+{
+    if (!v || !cert || !len || len > SNP_CERT_MAX_LEN)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    uint8_t pin[32];
+    ratls_status st = RATLS_ERR_CERT_CHAIN;
+    if (sk && snp_load_certs(cert, len, sk) == 0 && sk_X509_num(sk) == 1) {
+        X509 *x = sk_X509_value(sk, 0);
+        EVP_PKEY *k = X509_get0_pubkey(x);
+        /* a root must be a self-signed CA; checked once here */
+        if (k && X509_check_ca(x) == 1 && X509_verify(x, k) == 1 && snp_spki_sha256(x, pin) == 0)
+            st = RATLS_OK;
+    }
+    sk_X509_pop_free(sk, X509_free);
+    ERR_clear_error();
+    if (st != RATLS_OK)
+        return st;
+    pthread_mutex_lock(&v->mu);
+    memcpy(v->snp_pin, pin, 32);
+    v->has_snp_pin = 1;
+    v->anchor_gen++;
+    clear_locked(v); /* what verified under the old anchor proves nothing now */
+    pthread_mutex_unlock(&v->mu);
+    log_emit(v->log, v->log_arg, RATLS_LOG_WARN, "INSECURE: trusting a test ARK instead of AMD's pinned ARKs");
+    return RATLS_OK;
+}
+
+ratls_collateral_source *verifier_source(ratls_verifier *v)
+{
+    pthread_mutex_lock(&v->mu);
+    ratls_collateral_source *s = v->source;
+    if (s)
+        source_ref(s);
+    pthread_mutex_unlock(&v->mu);
+    return s;
+}
+
+int verifier_snp_anchor(ratls_verifier *v, uint8_t pin[32], int *has, uint64_t *gen)
+{
+    if (!v)
+        return -1;
+    pthread_mutex_lock(&v->mu);
+    *has = v->has_snp_pin;
+    if (v->has_snp_pin)
+        memcpy(pin, v->snp_pin, 32);
+    *gen = v->anchor_gen;
+    pthread_mutex_unlock(&v->mu);
+    return 0;
+}
+
+int verifier_snp_lookup(ratls_verifier *v, uint64_t gen, const uint8_t key[32], int64_t now, snp_cache_entry *out)
+{
+    int hit = 0;
+    pthread_mutex_lock(&v->mu);
+    for (size_t i = 0; gen == v->anchor_gen && i < SNP_CACHE_SIZE; i++) {
+        snp_cache_entry *e = &v->snp[i];
+        if (e->used && memcmp(e->key, key, 32) == 0 && now >= e->from && now <= e->to) {
+            e->tick = ++v->tick;
+            *out = *e;
+            hit = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&v->mu);
+    return hit;
+}
+
+void verifier_snp_store(ratls_verifier *v, uint64_t gen, const snp_cache_entry *in)
+{
+    pthread_mutex_lock(&v->mu);
+    if (gen != v->anchor_gen) { /* verified under an anchor that is gone */
+        pthread_mutex_unlock(&v->mu);
+        return;
+    }
+    size_t victim = 0;
+    for (size_t i = 0; i < SNP_CACHE_SIZE; i++) {
+        if (v->snp[i].used && memcmp(v->snp[i].key, in->key, 32) == 0) {
+            victim = i;
+            break;
+        }
+        if (!v->snp[i].used || v->snp[i].tick < v->snp[victim].tick)
+            victim = i;
+        if (!v->snp[i].used)
+            break;
+    }
+    v->snp[victim] = *in;
+    v->snp[victim].used = 1;
+    v->snp[victim].tick = ++v->tick;
+    pthread_mutex_unlock(&v->mu);
 }
 
 ratls_status verifier_anchor(ratls_verifier *v, rcert **test_root, uint64_t *gen)

@@ -21,6 +21,12 @@ ec_pub *ec_pub_from_raw(const uint8_t xy[64]);
 void ec_pub_free(ec_pub *k);
 /* 1 valid, 0 not: ECDSA-P256/SHA-256, signature raw r || s (big-endian). */
 int ecdsa_verify_raw(const ec_pub *k, const uint8_t *msg, size_t len, const uint8_t sig[64]);
+/* A P-384 key from an uncompressed point (04 || X || Y), checked on the curve. */
+ec_pub *ec_pub_p384_from_point(const uint8_t pt[97]);
+/* ECDSA P-384 / SHA-384 over msg with R and S as 48-byte little-endian
+ * integers (the SEV-SNP report layout). 1 valid, 0 not. */
+int ecdsa_p384_verify_le(const ec_pub *k, const uint8_t *msg, size_t len, const uint8_t r_le[48],
+                         const uint8_t s_le[48]);
 
 /* ---- certificates ---- */
 typedef struct rcert {

@@ -1,6 +1,7 @@
 /* SEV-SNP certificates: the pinned ARKs, certificate and CRL loading, and the
  * VCEK/VLEK extensions (1.3.6.1.4.1.3704.1.*) parsed as DER. */
 #include <string.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
@@ -124,6 +125,14 @@ ratls_status snp_map_x509_err(int e)
     default:
         return RATLS_ERR_CERT_CHAIN;
     }
+}
+
+int64_t snp_asn1_unix(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 ratls_snp_product snp_product_from_cert_name(const char *name)

@@ -178,6 +178,16 @@ ratls_status ratls_snp_report_parse(const uint8_t *buf, size_t len, ratls_snp_re
     if (!out)
         return set_err(err, errlen, RATLS_ERR_INVALID_ARGUMENT, "no output");
     *out = NULL;
+    if (!buf)
+        return set_err(err, errlen, RATLS_ERR_INVALID_ARGUMENT, "no report");
+    uint8_t raw[RATLS_SNP_REPORT_LEN];
+    if (snp_report_is_json(buf, len)) {
+        ratls_status js = ratls_snp_report_from_json(buf, len, raw, NULL, NULL, err, errlen);
+        if (js != RATLS_OK)
+            return js;
+        buf = raw;
+        len = sizeof raw;
+    }
     ratls_snp_report *r = malloc(sizeof *r);
     if (!r)
         return set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");

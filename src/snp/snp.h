@@ -66,6 +66,8 @@ struct ratls_snp_report {
 /* Parse into a caller-owned struct. */
 ratls_status snp_report_parse_into(const uint8_t *buf, size_t len, struct ratls_snp_report *out, char *err,
                                    size_t errlen);
+/* 1 if the first non-blank byte is '{' (the JSON form of report_json.c). */
+int snp_report_is_json(const uint8_t *buf, size_t len);
 /* Product from CPUID family/model (v3+), else UNKNOWN. */
 ratls_snp_product snp_product_from_cpuid(uint8_t family, uint8_t model);
 
@@ -92,6 +94,9 @@ int snp_spki_sha256(X509 *x, uint8_t out[32]);
 /* One DER or PEM CRL, or NULL. */
 X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);
 ratls_status snp_map_x509_err(int x509_verify_error);
+/* Unix seconds of an ASN1_TIME (0 if unreadable: callers treat the window
+ * as closed). */
+int64_t snp_asn1_unix(const ASN1_TIME *t);
 /* "Milan-B0", "Genoa", "Turin" ... to a product. */
 ratls_snp_product snp_product_from_cert_name(const char *name);
 

@@ -1,6 +1,9 @@
 /* SEV-SNP verification: ARK (pinned by SPKI hash) -> ASK/ASVK -> VCEK/VLEK with
  * OpenSSL X509 at a caller-given time, the report's ECDSA P-384 signature, the
  * VCEK's TCB/HWID extensions against the report, then the guest policy. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,30 +22,66 @@
 
 #include "base/result_int.h"
 #include "base/util.h"
+#include "collateral/source.h"
+#include "core/core.h"
+#include "crypto/crypto.h"
 #include "snp/snp.h"
+
 
 typedef struct snp_ctx {
     ratls_result *res;
     const struct ratls_snp_report *rep;
     ratls_snp_product product;
-    const uint8_t *pin; /* ARK SPKI pin override (tests), else the product's */
+    const uint8_t *pin; /* the ARK SPKI pin in force */
     X509 *vek;          /* VCEK or VLEK */
     snp_vek_info vi;    /* its AMD extensions */
     X509 *ask, *ark;    /* after a verified chain; owned by pool */
     STACK_OF(X509) * pool;
+    int64_t from, to; /* where the chain (and the CRL) hold */
 } snp_ctx;
+
+/* A check computed before its turn in the result. */
+typedef struct pending {
+    int set;
+    ratls_status st;
+    ratls_check_outcome o;
+    char detail[320];
+} pending;
+
+static void pend(pending *p, ratls_status st, ratls_check_outcome o, const char *fmt, ...) RATLS_PRINTF(4, 5);
+static void pend(pending *p, ratls_status st, ratls_check_outcome o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->detail, sizeof p->detail, fmt, ap);
+    va_end(ap);
+    p->st = st;
+    p->o = o;
+    p->set = 1;
+}
+
+static void emit(ratls_result *r, const char *id, const pending *p)
+{
+    if (p->o == RATLS_CHECK_FAIL)
+        result_fail(r, p->st, id, "%s", p->detail);
+    else
+        result_check_add(r, id, p->o, "%s", p->detail);
+}
+
+static void narrow(snp_ctx *c, const ASN1_TIME *nb, const ASN1_TIME *na)
+{
+    int64_t f = snp_asn1_unix(nb), t = snp_asn1_unix(na);
+    if (f > c->from)
+        c->from = f;
+    if (t < c->to)
+        c->to = t;
+}
 
 /* ARK pinned, ARK self-signed, ASK/ASVK under ARK, VEK under ASK, all valid at now. */
 static int check_chain(snp_ctx *c, int64_t now)
 {
     ratls_result *r = c->res;
-    const uint8_t *pin = c->product == RATLS_SNP_PRODUCT_UNKNOWN ? NULL : c->pin ? c->pin : snp_ark_pin(c->product);
-    if (!pin) {
-        result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain",
-                    "unknown product: the report has no CPUID (v2) and no product was given; pass Milan, Genoa or "
-                    "Turin");
-        return -1;
-    }
+    const uint8_t *pin = c->pin;
     X509 *ark = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     if (!untrusted) {
@@ -98,6 +137,10 @@ static int check_chain(snp_ctx *c, int64_t now)
                      ratls_snp_product_name(c->product));
     c->ask = sk_X509_value(chain, 1); /* both are certificates of the pool */
     c->ark = ark;
+    for (int i = 0; i < 3; i++) {
+        X509 *x = sk_X509_value(chain, i);
+        narrow(c, X509_get0_notBefore(x), X509_get0_notAfter(x));
+    }
     rc = 0;
 out:
     X509_STORE_CTX_free(ctx);
@@ -107,7 +150,7 @@ out:
 }
 
 /* ECDSA P-384 / SHA-384 over bytes 0x000..0x29F; R and S little-endian. */
-static int check_signature(snp_ctx *c)
+static int check_signature(snp_ctx *c, const uint8_t point[97])
 {
     ratls_result *r = c->res;
     const struct ratls_snp_report *rep = c->rep;
@@ -120,36 +163,11 @@ static int check_signature(snp_ctx *c)
         result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature", "the report is not signed (signing key 7)");
         return -1;
     }
-    EVP_PKEY *pk = X509_get0_pubkey(c->vek);
-    char group[64] = "";
-    size_t glen = 0;
-    if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC ||
-        !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) ||
-        strcmp(group, "secp384r1") != 0) {
-        result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature", "the VCEK key is not ECDSA P-384");
-        return -1;
-    }
-    int ok = 0;
-    unsigned char *der = NULL;
-    int derlen = 0;
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *br = BN_lebin2bn(rep->sig_r, SNP_P384_LEN, NULL);
-    BIGNUM *bs = BN_lebin2bn(rep->sig_s, SNP_P384_LEN, NULL);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!sig || !br || !bs || !md || !ECDSA_SIG_set0(sig, br, bs)) {
-        BN_free(br);
-        BN_free(bs);
-        goto out;
-    }
-    derlen = i2d_ECDSA_SIG(sig, &der);
-    if (derlen <= 0)
-        goto out;
-    ok = EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, pk) == 1 &&
-         EVP_DigestVerify(md, der, (size_t)derlen, rep->raw, SNP_SIGNED_LEN) == 1;
-out:
-    EVP_MD_CTX_free(md);
-    OPENSSL_free(der);
-    ECDSA_SIG_free(sig);
+    /* R and S occupy 48 of their 72 bytes; the rest must be zero (the parser
+     * checks the padding) */
+    ec_pub *k = ec_pub_p384_from_point(point);
+    int ok = k && ecdsa_p384_verify_le(k, rep->raw, SNP_SIGNED_LEN, rep->sig_r, rep->sig_s) == 1;
+    ec_pub_free(k);
     ERR_clear_error();
     if (!ok) {
         result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature",
@@ -158,6 +176,21 @@ out:
     }
     result_check_add(r, "snp.signature", RATLS_CHECK_PASS, "ECDSA P-384 signature over the report verifies");
     return 0;
+}
+
+/* The VEK's public key as an uncompressed P-384 point. */
+static int vek_point(X509 *vek, uint8_t out[97])
+{
+    EVP_PKEY *pk = X509_get0_pubkey(vek);
+    char group[64] = "";
+    size_t glen = 0, n = 0;
+    int ok = pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+             EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) &&
+             strcmp(group, "secp384r1") == 0 &&
+             EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out, 97, &n) && n == 97 &&
+             out[0] == 0x04;
+    ERR_clear_error();
+    return ok ? 0 : -1;
 }
 
 /* The VEK's SPL extensions equal REPORTED_TCB; its HWID equals CHIP_ID. */
@@ -218,60 +251,156 @@ static int check_tcb(snp_ctx *c)
 }
 
 /* AMD's CRL for the product: issued and signed by the ARK, current at now, and
- * not listing the ASK/ASVK (the ARK's CRL lists the certificates it issued). */
-static void check_crl(snp_ctx *c, const ratls_snp_collateral_parts *coll, const ratls_snp_policy *pol, int64_t now)
+ * listing neither the ASK/ASVK (the ARK's CRL lists the certificates it
+ * issued) nor, by serial, the VCEK. Narrows the context's window. */
+static void check_crl(snp_ctx *c, const uint8_t *der, size_t len, int64_t now, pending *out)
 {
-    ratls_result *r = c->res;
-    if (!coll->crl) {
-        if (snp_policy_flags(pol) & RATLS_SNP_SKIP_REVOCATION_INSECURE)
-            result_check_add(r, "snp.crl", RATLS_CHECK_SKIP, "revocation not checked (insecure switch)");
-        else
-            result_fail(r, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.crl",
-                        "no AMD CRL given; skipping revocation needs the explicit insecure switch");
-        return;
-    }
-    if (!c->ark || !c->ask) {
-        result_check_add(r, "snp.crl", RATLS_CHECK_SKIP, "needs a verified chain");
-        return;
-    }
-    X509_CRL *crl = snp_load_crl(coll->crl, coll->crl_len);
+    X509_CRL *crl = snp_load_crl(der, len);
     if (!crl) {
-        result_fail(r, RATLS_ERR_CRL_FORMAT, "snp.crl", "the CRL is not one DER or PEM CRL");
-        ERR_clear_error();
+        pend(out, RATLS_ERR_CRL_FORMAT, RATLS_CHECK_FAIL, "the CRL is not one DER or PEM CRL");
         return;
     }
     time_t t = (time_t)now;
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
     X509_REVOKED *rev = NULL;
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->ark)) != 0)
-        result_fail(r, RATLS_ERR_CRL_ISSUER, "snp.crl", "the CRL was not issued by ARK-%s",
-                    ratls_snp_product_name(c->product));
+        pend(out, RATLS_ERR_CRL_ISSUER, RATLS_CHECK_FAIL, "the CRL was not issued by ARK-%s",
+             ratls_snp_product_name(c->product));
     else if (X509_CRL_verify(crl, X509_get0_pubkey(c->ark)) != 1)
-        result_fail(r, RATLS_ERR_CRL_SIGNATURE, "snp.crl", "the CRL's signature does not verify under the ARK");
+        pend(out, RATLS_ERR_CRL_SIGNATURE, RATLS_CHECK_FAIL, "the CRL's signature does not verify under the ARK");
     else if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &t) != -1)
-        result_fail(r, RATLS_ERR_CRL_NOT_YET_VALID, "snp.crl", "the CRL is not yet valid at the given time");
+        pend(out, RATLS_ERR_CRL_NOT_YET_VALID, RATLS_CHECK_FAIL, "the CRL is not yet valid at the given time");
     else if (!next || X509_cmp_time(next, &t) != 1)
-        result_fail(r, RATLS_ERR_CRL_EXPIRED, "snp.crl", "the CRL has no nextUpdate or is past it");
+        pend(out, RATLS_ERR_CRL_EXPIRED, RATLS_CHECK_FAIL, "the CRL has no nextUpdate or is past it (stale)");
     else if (X509_CRL_get0_by_cert(crl, &rev, c->ask) == 1)
-        result_fail(r, RATLS_ERR_CERT_REVOKED, "snp.crl", "the ASK is revoked by AMD's CRL");
-    else
-        result_check_add(r, "snp.crl", RATLS_CHECK_PASS,
-                         "AMD's CRL is current, signed by the ARK, and does not list "
-                         "the ASK");
+        pend(out, RATLS_ERR_CERT_REVOKED, RATLS_CHECK_FAIL, "the ASK is revoked by AMD's CRL");
+    else if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(c->vek)) == 1)
+        pend(out, RATLS_ERR_CERT_REVOKED, RATLS_CHECK_FAIL, "the %s's serial number is on AMD's CRL",
+             c->rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+    else {
+        pend(out, RATLS_OK, RATLS_CHECK_PASS,
+             "AMD's CRL is current, signed by the ARK, and lists neither the ASK nor the %s",
+             c->rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+        narrow(c, X509_CRL_get0_lastUpdate(crl), next);
+    }
     X509_CRL_free(crl);
     ERR_clear_error();
 }
 
-ratls_status ratls_snp_verify(const uint8_t *report, size_t report_len, const ratls_snp_collateral_parts *coll,
-                              ratls_snp_product product_hint, const ratls_snp_policy *pol, int64_t now,
-                              ratls_result **result_out)
+/* The collateral a verification works with: the caller's parts, else what
+ * the verifier's source fetched (owned in `fetched`). */
+typedef struct parts {
+    const uint8_t *vcek, *chain, *crl;
+    size_t vcek_len, chain_len, crl_len;
+    snp_kds_parts fetched_certs, fetched_crl;
+} parts;
+
+static int sha_part(EVP_MD_CTX *h, const uint8_t *p, size_t n)
 {
-    return snp_verify_pinned(report, report_len, coll, product_hint, pol, now, NULL, result_out);
+    uint8_t l[8];
+    for (unsigned i = 0; i < 8; i++)
+        l[i] = (uint8_t)((uint64_t)n >> (8 * i));
+    return EVP_DigestUpdate(h, l, 8) == 1 && (n == 0 || EVP_DigestUpdate(h, p, n) == 1) ? 0 : -1;
 }
 
-ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const ratls_snp_collateral_parts *coll,
-                               ratls_snp_product product_hint, const ratls_snp_policy *pol, int64_t now,
-                               const uint8_t *ark_pin_override, ratls_result **result_out)
+/* The key under which the verifier remembers a chain (and CRL) that
+ * verified: the pin, the product and the exact bytes. -1 on failure. */
+static int cache_key(const snp_ctx *c, const parts *pt, uint8_t key[32])
+{
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    uint8_t prod = (uint8_t)c->product;
+    unsigned n = 0;
+    int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(h, "ratls-snp-chain-v1", 18) == 1 &&
+             EVP_DigestUpdate(h, c->pin, 32) == 1 && EVP_DigestUpdate(h, &prod, 1) == 1 &&
+             sha_part(h, pt->vcek, pt->vcek_len) == 0 && sha_part(h, pt->chain, pt->chain_len) == 0 &&
+             sha_part(h, pt->crl, pt->crl_len) == 0 && EVP_DigestFinal_ex(h, key, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(h);
+    return ok ? 0 : -1;
+}
+
+/* Fetch what the caller did not supply through the verifier's source. The
+ * certificates first (a failure is snp.chain's), then the CRL (snp.crl's). */
+static int fetch_parts(ratls_verifier *v, snp_ctx *c, parts *pt, int need_crl, int64_t now, pending *crl_err)
+{
+    ratls_collateral_source *src = v ? verifier_source(v) : NULL;
+    const struct ratls_snp_report *rep = c->rep;
+    int vlek = rep->signing_key == SNP_SIGNING_KEY_VLEK;
+    unsigned want = (pt->chain ? 0u : SNP_KDS_CHAIN) | (pt->vcek || vlek ? 0u : SNP_KDS_VCEK);
+    char err[512] = "";
+    int rc = 0;
+    if (!pt->vcek && vlek) {
+        result_fail(c->res, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.chain",
+                    "the report is signed with a VLEK, which AMD KDS does not publish: pass the VLEK certificate");
+        rc = -1;
+    } else if (want && !src) {
+        result_fail(c->res, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.chain",
+                    "no %s given and no collateral source to fetch %s from AMD KDS",
+                    pt->vcek ? "ASK/ARK chain" : "VCEK", pt->vcek ? "it" : "it");
+        rc = -1;
+    } else if (want) {
+        ratls_status st = source_get_snp(src, c->pin, c->product, rep->chip_id, rep->reported_tcb,
+                                         want | (vlek ? SNP_KDS_VLEK : 0u), now, &pt->fetched_certs, err, sizeof err);
+        if (st != RATLS_OK) {
+            result_fail(c->res, st, "snp.chain", "fetching from AMD KDS: %s", err);
+            rc = -1;
+        } else {
+            if (want & SNP_KDS_CHAIN) {
+                pt->chain = pt->fetched_certs.chain;
+                pt->chain_len = pt->fetched_certs.chain_len;
+            }
+            if (want & SNP_KDS_VCEK) {
+                pt->vcek = pt->fetched_certs.vcek;
+                pt->vcek_len = pt->fetched_certs.vcek_len;
+            }
+        }
+    }
+    if (rc == 0 && need_crl && !pt->crl && src) {
+        ratls_status st =
+            source_get_snp(src, c->pin, c->product, rep->chip_id, rep->reported_tcb,
+                           SNP_KDS_CRL | (vlek ? SNP_KDS_VLEK : 0u), now, &pt->fetched_crl, err, sizeof err);
+        if (st != RATLS_OK)
+            pend(crl_err, st, RATLS_CHECK_FAIL, "fetching AMD's CRL from KDS: %s", err);
+        else {
+            pt->crl = pt->fetched_crl.crl;
+            pt->crl_len = pt->fetched_crl.crl_len;
+        }
+    }
+    if (src)
+        ratls_collateral_source_free(src);
+    return rc;
+}
+
+/* Read the VEK and its AMD extensions; its product name must agree with the
+ * product known so far (or becomes it). */
+static int load_vek(snp_ctx *c, const uint8_t *der, size_t len, STACK_OF(X509) * vk)
+{
+    char err[256] = "";
+    ratls_status s;
+    if (snp_load_certs(der, len, vk) != 0 || sk_X509_num(vk) != 1) {
+        result_fail(c->res, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is not one DER or PEM certificate");
+        return -1;
+    }
+    c->vek = sk_X509_value(vk, 0);
+    if ((s = snp_vek_info_parse(c->vek, &c->vi, err, sizeof err)) != RATLS_OK) {
+        result_fail(c->res, s, "snp.chain", "the VCEK's AMD extensions: %s", err);
+        return -1;
+    }
+    if (c->vi.product_name[0]) {
+        if (c->product == RATLS_SNP_PRODUCT_UNKNOWN)
+            c->product = c->vi.product;
+        else if (c->vi.product != c->product) {
+            result_fail(c->res, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is for product \"%s\", the report is %s",
+                        c->vi.product_name, ratls_snp_product_name(c->product));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, size_t report_len,
+                                    const ratls_snp_collateral_parts *coll, ratls_snp_product product_hint,
+                                    const ratls_snp_policy *pol, int64_t now, const uint8_t *pin_override,
+                                    ratls_result **result_out)
 {
     if (!result_out)
         return RATLS_ERR_INVALID_ARGUMENT;
@@ -285,20 +414,33 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
         result_fail(r, RATLS_ERR_NO_MEMORY, "snp.report", "out of memory");
         return ratls_result_status(r);
     }
-    ratls_snp_collateral_parts nocoll;
-    memset(&nocoll, 0, sizeof nocoll);
-    if (!coll)
-        coll = &nocoll;
+    const int skip_crl = (snp_policy_flags(pol) & RATLS_SNP_SKIP_REVOCATION_INSECURE) != 0;
+    parts pt;
+    memset(&pt, 0, sizeof pt);
+    if (coll) {
+        pt.vcek = coll->vcek_len ? coll->vcek : NULL;
+        pt.vcek_len = pt.vcek ? coll->vcek_len : 0;
+        pt.chain = coll->chain_len ? coll->chain : NULL;
+        pt.chain_len = pt.chain ? coll->chain_len : 0;
+        pt.crl = coll->crl_len ? coll->crl : NULL;
+        pt.crl_len = pt.crl ? coll->crl_len : 0;
+    }
 
     struct ratls_snp_report *rep = malloc(sizeof *rep);
     STACK_OF(X509) *pool = sk_X509_new_null();
     STACK_OF(X509) *vk = sk_X509_new_null();
+    uint8_t point[97];
     snp_ctx c;
     memset(&c, 0, sizeof c);
     c.res = r;
     c.rep = rep;
-    c.pin = ark_pin_override;
     c.pool = pool;
+    c.from = INT64_MIN;
+    c.to = INT64_MAX;
+    pending crl;
+    memset(&crl, 0, sizeof crl);
+    uint8_t test_pin[32];
+    uint64_t gen = 0;
     if (!rep || !pool || !vk) {
         result_fail(r, RATLS_ERR_NO_MEMORY, "snp.report", "out of memory");
         goto out;
@@ -319,34 +461,79 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
                     ratls_snp_product_name(c.product), ratls_snp_product_name(product_hint));
         goto out;
     }
-    if (snp_load_certs(coll->vcek, coll->vcek_len, vk) != 0 || sk_X509_num(vk) != 1) {
-        result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is not one DER or PEM certificate");
+    /* Without CPUID or a hint, the supplied VEK's product name is all there is. */
+    if (c.product == RATLS_SNP_PRODUCT_UNKNOWN && pt.vcek && load_vek(&c, pt.vcek, pt.vcek_len, vk) != 0)
+        goto out;
+    if (c.product == RATLS_SNP_PRODUCT_UNKNOWN) {
+        result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain",
+                    "unknown product: the report has no CPUID (v2), no product was given and no VCEK names one; "
+                    "pass Milan, Genoa or Turin");
         goto out;
     }
-    c.vek = sk_X509_value(vk, 0);
-    if ((s = snp_vek_info_parse(c.vek, &c.vi, err, sizeof err)) != RATLS_OK) {
-        result_fail(r, s, "snp.chain", "the VCEK's AMD extensions: %s", err);
+    /* The trust anchor: the library's pin for the product, unless a test
+     * ARK (INSECURE) was configured. */
+    int has_test_pin = 0;
+    if (v && verifier_snp_anchor(v, test_pin, &has_test_pin, &gen) == 0 && has_test_pin)
+        c.pin = test_pin;
+    if (pin_override)
+        c.pin = pin_override;
+    if (c.pin)
+        r->insecure_root = 1;
+    else
+        c.pin = snp_ark_pin(c.product);
+
+    if (fetch_parts(v, &c, &pt, !skip_crl, now, &crl) != 0)
         goto out;
-    }
-    if (c.vi.product_name[0]) {
-        ratls_snp_product cp = c.vi.product;
-        if (c.product == RATLS_SNP_PRODUCT_UNKNOWN)
-            c.product = cp;
-        else if (cp != c.product) {
-            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the VCEK is for product \"%s\", the report is %s",
-                        c.vi.product_name, ratls_snp_product_name(c.product));
+    /* The chain (and CRL): from the verifier's memory, or verified now. */
+    uint8_t ckey[32];
+    snp_cache_entry hit;
+    int keyed = cache_key(&c, &pt, ckey) == 0;
+    int cached = v && keyed && verifier_snp_lookup(v, gen, ckey, now, &hit);
+    int chain_ok = 0;
+    if (cached) {
+        c.vi = hit.vi;
+        memcpy(point, hit.point, sizeof point);
+        chain_ok = 1;
+        result_check_add(r, "snp.chain", RATLS_CHECK_PASS,
+                         "VEK <- ASK <- ARK-%s (pinned key), valid at the given time (verified earlier)",
+                         ratls_snp_product_name(c.product));
+        c.from = hit.from;
+        c.to = hit.to;
+        if (pt.crl)
+            pend(&crl, RATLS_OK, RATLS_CHECK_PASS,
+                 "AMD's CRL is current, signed by the ARK, and lists neither the ASK nor the %s (verified earlier)",
+                 rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+    } else {
+        if (!c.vek && load_vek(&c, pt.vcek, pt.vcek_len, vk) != 0)
+            goto out;
+        if (!pt.chain || snp_load_certs(pt.chain, pt.chain_len, pool) != 0) {
+            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "no readable ASK/ARK certificates were supplied");
             goto out;
         }
-    }
-    if (!coll->chain || snp_load_certs(coll->chain, coll->chain_len, pool) != 0) {
-        result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "no readable ASK/ARK certificates were supplied");
-        goto out;
+        chain_ok = check_chain(&c, now) == 0;
+        if (chain_ok) {
+            if (vek_point(c.vek, point) != 0) {
+                result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature", "the VCEK key is not ECDSA P-384");
+                chain_ok = 0;
+            }
+        }
+        if (chain_ok && pt.crl)
+            check_crl(&c, pt.crl, pt.crl_len, now, &crl);
+        if (chain_ok && v && keyed && (!pt.crl || (crl.set && crl.o == RATLS_CHECK_PASS))) {
+            snp_cache_entry e;
+            memset(&e, 0, sizeof e);
+            memcpy(e.key, ckey, 32);
+            e.vi = c.vi;
+            e.from = c.from;
+            e.to = c.to;
+            memcpy(e.point, point, sizeof e.point);
+            verifier_snp_store(v, gen, &e);
+        }
     }
     /* Nothing the report says is reported as passing unless it is authentic:
      * the signature is checked only with a VCEK that chains to the pinned ARK,
      * and the report's contents are judged only once it verified. */
-    int chain_ok = check_chain(&c, now) == 0;
-    int sig_ok = chain_ok && check_signature(&c) == 0;
+    int sig_ok = chain_ok && check_signature(&c, point) == 0;
     if (!chain_ok)
         result_check_add(r, "snp.signature", RATLS_CHECK_SKIP, "not evaluated: the VCEK is not verified");
     if (!(chain_ok && sig_ok)) {
@@ -355,14 +542,50 @@ ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const r
             result_check_add(r, rest[i], RATLS_CHECK_SKIP, "not evaluated: the report is not authentic");
         goto out;
     }
+    r->coll_valid_from = c.from;
+    r->coll_expiry = c.to;
     (void)check_tcb(&c);
-    check_crl(&c, coll, pol, now);
+    if (crl.set)
+        emit(r, "snp.crl", &crl);
+    else if (skip_crl)
+        result_check_add(r, "snp.crl", RATLS_CHECK_SKIP, "revocation not checked (insecure switch)");
+    else
+        result_fail(r, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.crl",
+                    "no AMD CRL given and no collateral source to fetch it; skipping revocation needs the explicit "
+                    "insecure switch");
     snp_policy_check(r, rep, c.product, pol);
 out:
     ratls_snp_policy_free(defpol);
+    snp_kds_parts_clear(&pt.fetched_certs);
+    snp_kds_parts_clear(&pt.fetched_crl);
     sk_X509_pop_free(vk, X509_free);
     sk_X509_pop_free(pool, X509_free);
     free(rep);
     ERR_clear_error();
     return ratls_result_status(r);
+}
+
+ratls_status ratls_snp_verify(const uint8_t *report, size_t report_len, const ratls_snp_collateral_parts *coll,
+                              ratls_snp_product product_hint, const ratls_snp_policy *pol, int64_t now,
+                              ratls_result **result_out)
+{
+    return snp_verify_core(NULL, report, report_len, coll, product_hint, pol, now, NULL, result_out);
+}
+
+ratls_status snp_verify_pinned(const uint8_t *report, size_t report_len, const ratls_snp_collateral_parts *coll,
+                               ratls_snp_product product_hint, const ratls_snp_policy *pol, int64_t now,
+                               const uint8_t *ark_pin_override, ratls_result **result_out)
+{
+    return snp_verify_core(NULL, report, report_len, coll, product_hint, pol, now, ark_pin_override, result_out);
+}
+
+ratls_status ratls_verifier_verify_snp(ratls_verifier *v, const uint8_t *report, size_t report_len,
+                                       const ratls_snp_collateral_parts *coll, ratls_snp_product product_hint,
+                                       const ratls_snp_policy *pol, int64_t now, ratls_result **result_out)
+{
+    if (result_out)
+        *result_out = NULL;
+    if (!v)
+        return RATLS_ERR_INVALID_ARGUMENT;
+    return snp_verify_core(v, report, report_len, coll, product_hint, pol, now, NULL, result_out);
 }

@@ -32,6 +32,8 @@
 #define FUZZ_MAX_LEN_COLLATERAL_ITEM 16384
 #define FUZZ_MAX_LEN_HTTP_RESPONSE 8192
 #define FUZZ_MAX_LEN_SNP_REPORT 2048
+#define FUZZ_MAX_LEN_SNP_JSON 16384
+#define FUZZ_MAX_LEN_SNP_VCEK 4096
 
 typedef enum fuzz_scenario {
     FZ_V4 = 0, /* tp_scenario_default: verifies as UpToDate */

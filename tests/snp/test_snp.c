@@ -713,6 +713,122 @@ static void test_format(void **state)
     assert_int_equal(ratls_snp_product_from_name("Venice"), RATLS_SNP_PRODUCT_UNKNOWN);
 }
 
+static int detail_has(const ratls_result *r, const char *id, const char *needle)
+{
+    ratls_check_outcome o;
+    const char *d = NULL;
+    return ratls_result_find_check(r, id, &o, &d) >= 0 && d && strstr(d, needle) != NULL;
+}
+
+/* A verifier remembers a chain (and CRL) that verified, by its exact bytes
+ * under the anchor in force: the second report costs the signature only, and
+ * everything that depends on the report is still judged per report. */
+static void test_verifier_cache(void **state)
+{
+    (void)state;
+    synth_opts o;
+    synth_opts_default(&o, RATLS_SNP_PRODUCT_GENOA);
+    synth s;
+    synth_build(&s, &o);
+    const int64_t now = 1700000000, day = 86400;
+    size_t crl_len;
+    uint8_t *crl = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &crl_len);
+    ratls_snp_collateral_parts parts = {s.vek_der, s.vek_len, s.chain_pem, s.chain_len, crl, crl_len};
+    ratls_verifier *v = ratls_verifier_new();
+    assert_non_null(v);
+    ratls_result *res = NULL;
+
+    /* AMD's pins: the test chain is not trusted */
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now, &res),
+        RATLS_ERR_UNTRUSTED_ROOT);
+    ratls_result_free(res);
+    /* the test ARK is accepted only through the insecure switch, and only a self-signed CA */
+    unsigned char *ark_der = NULL, *ask_der = NULL;
+    int ark_n = i2d_X509(s.ark, &ark_der), ask_n = i2d_X509(s.ask, &ask_der);
+    assert_true(ark_n > 0 && ask_n > 0);
+    assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ask_der, (size_t)ask_n), RATLS_ERR_CERT_CHAIN);
+    assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ark_der, (size_t)ark_n), RATLS_OK);
+
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now, &res),
+        RATLS_OK);
+    assert_true(ratls_result_used_insecure_root(res));
+    assert_false(detail_has(res, "snp.chain", "verified earlier"));
+    assert_true(check_is(res, "snp.crl", RATLS_CHECK_PASS));
+    assert_int_equal(ratls_result_collateral_expiry(res), now + day); /* the CRL's nextUpdate is the first to end */
+    ratls_result_free(res);
+    /* warm: the chain and CRL come from memory */
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + 60, &res),
+                     RATLS_OK);
+    assert_true(detail_has(res, "snp.chain", "verified earlier"));
+    assert_true(detail_has(res, "snp.crl", "verified earlier"));
+    ratls_result_free(res);
+    /* ... but the signature is still checked on every report */
+    uint8_t bad[RATLS_SNP_REPORT_LEN];
+    memcpy(bad, s.report, sizeof bad);
+    bad[0x90] ^= 1;
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, bad, sizeof bad, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now + 60, &res),
+        RATLS_ERR_SNP_REPORT_SIGNATURE);
+    ratls_result_free(res);
+    /* ... and so are the TCB and the policy */
+    memcpy(bad, s.report, sizeof bad);
+    bad[0x186] ^= 1; /* REPORTED_TCB SNP SPL */
+    memcpy(s.report, bad, sizeof bad);
+    synth_resign(&s);
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + 60, &res),
+                     RATLS_ERR_SNP_TCB_MISMATCH);
+    assert_true(detail_has(res, "snp.chain", "verified earlier"));
+    ratls_result_free(res);
+    s.report[0x186] ^= 1;
+    s.report[0x0A] |= 0x08; /* DEBUG */
+    synth_resign(&s);
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + 60, &res),
+                     RATLS_ERR_SNP_POLICY);
+    ratls_result_free(res);
+    s.report[0x0A] &= (uint8_t)~0x08;
+    synth_resign(&s);
+    /* outside the CRL's window the memory does not help: the CRL is stale */
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + 2 * day, &res),
+                     RATLS_ERR_CRL_EXPIRED);
+    ratls_result_free(res);
+    /* without the CRL it is a different key: revocation fails closed again */
+    ratls_snp_collateral_parts nocrl = {s.vek_der, s.vek_len, s.chain_pem, s.chain_len, NULL, 0};
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, s.report, sizeof s.report, &nocrl, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now, &res),
+        RATLS_ERR_COLLATERAL_UNAVAILABLE);
+    assert_true(check_is(res, "snp.crl", RATLS_CHECK_FAIL));
+    ratls_result_free(res);
+    /* a new anchor forgets everything verified under the old one */
+    assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ark_der, (size_t)ark_n), RATLS_OK);
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now, &res),
+        RATLS_OK);
+    assert_false(detail_has(res, "snp.chain", "verified earlier"));
+    ratls_result_free(res);
+    /* no VCEK and no source: a clear failure, not a crash */
+    ratls_snp_collateral_parts novcek = {NULL, 0, s.chain_pem, s.chain_len, crl, crl_len};
+    assert_int_equal(
+        ratls_verifier_verify_snp(v, s.report, sizeof s.report, &novcek, RATLS_SNP_PRODUCT_GENOA, NULL, now, &res),
+        RATLS_ERR_COLLATERAL_UNAVAILABLE);
+    assert_true(check_is(res, "snp.chain", RATLS_CHECK_FAIL));
+    ratls_result_free(res);
+    assert_int_equal(
+        ratls_verifier_verify_snp(NULL, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL, now, &res),
+        RATLS_ERR_INVALID_ARGUMENT);
+    assert_null(res);
+    OPENSSL_free(ark_der);
+    OPENSSL_free(ask_der);
+    OPENSSL_free(crl);
+    ratls_verifier_free(v);
+    synth_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -727,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_forged_ark),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_synth_crl),
+        cmocka_unit_test(test_verifier_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ int cli_report(const ratls_result *res, ratls_status s, int json, const char *ti
 
 /* Collateral-source options shared by the verifying commands. */
 typedef struct cli_source_opts {
-    const char *pccs_url, *pcs_url, *root_crl_url, *cache_dir;
+    const char *pccs_url, *pcs_url, *root_crl_url, *kds_url, *cache_dir;
     int offline, no_disk, no_tls_verify, quiet;
     long timeout_ms;
 } cli_source_opts;

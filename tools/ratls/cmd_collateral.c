@@ -12,6 +12,7 @@ const char *const cli_source_usage =
     "    --pccs-url URL         a PCCS (http or https) instead of Intel PCS\n"
     "    --pcs-url URL          Intel PCS or a service with its paths (default https://api.trustedservices.intel.com)\n"
     "    --root-ca-crl-url URL  where a PCS-style service's root CA CRL is (default Intel's distribution point)\n"
+    "    --kds-url URL          AMD KDS or a service with its paths, for SEV-SNP (default https://kdsintf.amd.com)\n"
     "    --offline              never touch the network: caches only\n"
     "    --cache-dir DIR        on-disk cache (default $XDG_CACHE_HOME/ratls or ~/.cache/ratls)\n"
     "    --no-disk-cache        memory cache only\n"
@@ -47,6 +48,8 @@ int cli_source_opt(cli_source_opts *o, int argc, char **argv, int i)
         o->pcs_url = val;
     else if (strcmp(a, "--root-ca-crl-url") == 0)
         o->root_crl_url = val;
+    else if (strcmp(a, "--kds-url") == 0)
+        o->kds_url = val;
     else if (strcmp(a, "--cache-dir") == 0)
         o->cache_dir = val;
     else if (strcmp(a, "--fetch-timeout") == 0) {
@@ -94,6 +97,8 @@ ratls_collateral_source *cli_source_new(const cli_source_opts *o)
         bad = o->pcs_url;
     if (o->root_crl_url && ratls_collateral_source_set_root_ca_crl_url(s, o->root_crl_url) != RATLS_OK)
         bad = o->root_crl_url;
+    if (o->kds_url && ratls_collateral_source_set_kds_url(s, o->kds_url) != RATLS_OK)
+        bad = o->kds_url;
     if (bad) {
         fprintf(stderr, "ratls: \"%s\" is not an http:// or https:// URL without a query\n", bad);
         ratls_collateral_source_free(s);

@@ -14,11 +14,23 @@
 static void usage_snp(void)
 {
     fprintf(stderr, "usage: ratls snp show REPORT [--json]\n"
-                    "       ratls snp verify REPORT --vcek CERT [--ask CERT] [--ark CERT] [--product NAME]\n"
+                    "       ratls snp verify REPORT [--vcek CERT] [--ask CERT] [--ark CERT] [--product NAME]\n"
                     "                        [--crl CRL | --skip-revocation-insecure] [--at UNIX_SECONDS] [--vmpl N]\n"
-                    "                        [--allow-debug-insecure] [--json]\n"
-                    "REPORT is the raw 1184-byte report, binary or hex. CERT is DER or PEM; --ask may hold the\n"
-                    "ASK and the ARK (a KDS cert_chain). The ARK must carry AMD's pinned key for the product.\n");
+                    "                        [--allow-debug-insecure] [--policy FILE] [--json]\n"
+                    "REPORT is the raw 1184-byte report, binary or hex, or its blyss JSON form (virtee sev\n"
+                    "serde, or the whole blyss response); the VCEK in that JSON is used when --vcek is absent.\n"
+                    "CERT is DER or PEM; --ask may hold the ASK and the ARK (a KDS cert_chain). The ARK must\n"
+                    "carry AMD's pinned key for the product. --policy loads an SEV-SNP policy (JSON, docs/snp.md);\n"
+                    "--vmpl and the switches given on the command line apply on top of it.\n");
+}
+
+/* The blyss JSON form: the first non-blank byte is '{' (as the library decides). */
+static int is_json(const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+        i++;
+    return i < n && b[i] == '{';
 }
 
 static int snp_show(int argc, char **argv)
@@ -45,6 +57,7 @@ static int snp_show(int argc, char **argv)
     ratls_snp_report *rep = NULL;
     char err[512] = "";
     ratls_status s = ratls_snp_report_parse(buf, len, &rep, err, sizeof err);
+    int from_json = is_json(buf, len);
     free(buf);
     if (s) {
         fprintf(stderr, "ratls: %s: not a valid SEV-SNP report: %s\n", path, err[0] ? err : ratls_status_str(s));
@@ -58,7 +71,7 @@ static int snp_show(int argc, char **argv)
         return EXIT_REJECTED;
     }
     if (!json)
-        printf("SEV-SNP attestation report, %zu bytes\n", len);
+        printf("SEV-SNP attestation report, %u bytes%s\n", RATLS_SNP_REPORT_LEN, from_json ? " (from blyss JSON)" : "");
     printf("%s\n", j);
     free(j);
     return EXIT_VERIFIED;
@@ -106,12 +119,60 @@ static int append_file(const char *path, uint8_t **buf, size_t *len)
     return 0;
 }
 
+/* A report in the blyss JSON form becomes its raw bytes in *rbuf; the VCEK it
+ * carries, if any, goes to *vbuf. Raw input is left alone. 0, or -1 after
+ * saying why (a malformed report is rejected like a malformed binary one). */
+static int snp_json_input(const char *path, int json, uint8_t **rbuf, size_t *rlen, uint8_t **vbuf, size_t *vlen)
+{
+    if (!is_json(*rbuf, *rlen))
+        return 0;
+    uint8_t *raw = malloc(RATLS_SNP_REPORT_LEN);
+    char err[512] = "";
+    ratls_status s =
+        raw ? ratls_snp_report_from_json(*rbuf, *rlen, raw, vbuf, vlen, err, sizeof err) : RATLS_ERR_NO_MEMORY;
+    if (s != RATLS_OK) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s: not a valid SEV-SNP report: %s", path, err[0] ? err : ratls_status_str(s));
+        if (json)
+            cli_print_error_json(msg);
+        fprintf(stderr, "ratls: %s\n", msg);
+        free(raw);
+        return -1;
+    }
+    free(*rbuf);
+    *rbuf = raw;
+    *rlen = RATLS_SNP_REPORT_LEN;
+    return 0;
+}
+
+/* Replace *pol with the policy in `path` (JSON). 0, or -1 after saying why. */
+static int snp_load_policy(const char *path, ratls_snp_policy **pol)
+{
+    uint8_t *b = NULL;
+    size_t n = 0;
+    char err[512] = "";
+    ratls_snp_policy *p = NULL;
+    if (cli_read_file(path, 64u * 1024u, &b, &n))
+        return -1;
+    ratls_status s = ratls_snp_policy_from_json(b, n, &p, err, sizeof err);
+    free(b);
+    if (s != RATLS_OK) {
+        fprintf(stderr, "ratls: %s: %s\n", path, err[0] ? err : ratls_status_str(s));
+        return -1;
+    }
+    ratls_snp_policy_free(*pol);
+    *pol = p;
+    return 0;
+}
+
 static int snp_verify(int argc, char **argv)
 {
     const char *path = NULL, *vcek_path = NULL, *ask_path = NULL, *ark_path = NULL, *crl_path = NULL;
     int json = 0;
     int64_t now = (int64_t)time(NULL);
     unsigned flags = 0;
+    int64_t vmpl = -1; /* --vmpl, applied over --policy */
+    const char *policy_path = NULL;
     ratls_snp_product hint = RATLS_SNP_PRODUCT_UNKNOWN;
     int rc = EXIT_USAGE;
     uint8_t *rbuf = NULL, *vbuf = NULL, *cbuf = NULL, *lbuf = NULL;
@@ -151,11 +212,13 @@ static int snp_verify(int argc, char **argv)
             }
             i++;
         } else if (strcmp(a, "--vmpl") == 0 && val) {
-            int64_t v;
-            if (cli_parse_time(val, &v) || v < 0 || v > 3 || ratls_snp_policy_set_vmpl(pol, (unsigned)v) != RATLS_OK) {
+            if (cli_parse_time(val, &vmpl) || vmpl < 0 || vmpl > 3) {
                 fprintf(stderr, "ratls: --vmpl takes 0..3, not \"%s\"\n", val);
                 goto out;
             }
+            i++;
+        } else if (strcmp(a, "--policy") == 0 && val) {
+            policy_path = val;
             i++;
         } else if (strcmp(a, "--at") == 0 && val) {
             if (cli_opt_at(val, &now))
@@ -168,13 +231,35 @@ static int snp_verify(int argc, char **argv)
             goto out;
         }
     }
-    if (!path || !vcek_path) {
+    if (!path) {
         usage_snp();
         goto out;
     }
-    ratls_snp_policy_set_flags(pol, flags);
-    if (cli_read_quote(path, &rbuf, &rlen) || cli_read_file(vcek_path, SNP_CERT_FILE_CAP, &vbuf, &vlen))
+    if (policy_path && snp_load_policy(policy_path, &pol))
         goto out;
+    if (vmpl >= 0 && ratls_snp_policy_set_vmpl(pol, (unsigned)vmpl) != RATLS_OK)
+        goto out;
+    flags |= ratls_snp_policy_flags(pol); /* the command line adds to the file's switches */
+    ratls_snp_policy_set_flags(pol, flags);
+    if (cli_read_quote(path, &rbuf, &rlen))
+        goto out;
+    if (snp_json_input(path, json, &rbuf, &rlen, &vbuf, &vlen)) {
+        rc = EXIT_REJECTED;
+        goto out;
+    }
+    if (vcek_path) { /* --vcek wins over a VCEK carried in the JSON */
+        free(vbuf);
+        vbuf = NULL;
+        if (cli_read_file(vcek_path, SNP_CERT_FILE_CAP, &vbuf, &vlen))
+            goto out;
+    } else if (!vbuf) {
+        fprintf(stderr, "ratls: %s carries no VCEK: give --vcek CERT\n", path);
+        usage_snp();
+        goto out;
+    } else if (!json) {
+        /* untrusted until it chains to the pinned ARK, which verify enforces */
+        fprintf(stderr, "ratls: using the VCEK carried in %s\n", path);
+    }
     if ((ask_path && append_file(ask_path, &cbuf, &clen)) || (ark_path && append_file(ark_path, &cbuf, &clen)))
         goto out;
     if (crl_path && cli_read_file(crl_path, SNP_CERT_FILE_CAP, &lbuf, &llen))
