@@ -127,12 +127,14 @@ ratls_status snp_map_x509_err(int e)
     }
 }
 
-int64_t snp_asn1_unix(const ASN1_TIME *t)
+int snp_asn1_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
+    memset(&tm, 0, sizeof tm);
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    return utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return -1;
+    *out = utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return 0;
 }
 
 ratls_snp_product snp_product_from_cert_name(const char *name)

@@ -12,19 +12,9 @@
 #include "snp/kds.h"
 #include "snp/snp.h"
 
-static int asn1_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return -1;
-    *out = utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return 0;
-}
-
 static int cert_window(X509 *x, int64_t *nb, int64_t *na)
 {
-    return asn1_unix(X509_get0_notBefore(x), nb) == 0 && asn1_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
+    return snp_asn1_unix(X509_get0_notBefore(x), nb) == 0 && snp_asn1_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
 }
 
 /* Verify `leaf` up to the trusted `ark` (ARK self-signature included) at
@@ -111,8 +101,8 @@ static ratls_status check_crl(X509 *ark, const uint8_t *body, size_t len, int64_
         st = set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "the CRL was not issued by the ARK");
     else if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1)
         st = set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "the CRL's signature does not verify under the ARK");
-    else if (asn1_unix(X509_CRL_get0_lastUpdate(crl), &last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
-             asn1_unix(X509_CRL_get0_nextUpdate(crl), &next) != 0)
+    else if (snp_asn1_unix(X509_CRL_get0_lastUpdate(crl), &last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
+             snp_asn1_unix(X509_CRL_get0_nextUpdate(crl), &next) != 0)
         st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has no readable lastUpdate and nextUpdate");
     else if (now < last)
         st = set_err(err, errlen, RATLS_ERR_CRL_NOT_YET_VALID, "the CRL is not valid before %lld (lastUpdate)",

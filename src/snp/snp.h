@@ -94,9 +94,8 @@ int snp_spki_sha256(X509 *x, uint8_t out[32]);
 /* One DER or PEM CRL, or NULL. */
 X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);
 ratls_status snp_map_x509_err(int x509_verify_error);
-/* Unix seconds of an ASN1_TIME (0 if unreadable: callers treat the window
- * as closed). */
-int64_t snp_asn1_unix(const ASN1_TIME *t);
+/* Unix seconds of an ASN1_TIME: 0, or -1 if unreadable. */
+int snp_asn1_unix(const ASN1_TIME *t, int64_t *out);
 /* "Milan-B0", "Genoa", "Turin" ... to a product. */
 ratls_snp_product snp_product_from_cert_name(const char *name);
 

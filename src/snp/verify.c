@@ -27,7 +27,6 @@
 #include "crypto/crypto.h"
 #include "snp/snp.h"
 
-
 typedef struct snp_ctx {
     ratls_result *res;
     const struct ratls_snp_report *rep;
@@ -70,7 +69,9 @@ static void emit(ratls_result *r, const char *id, const pending *p)
 
 static void narrow(snp_ctx *c, const ASN1_TIME *nb, const ASN1_TIME *na)
 {
-    int64_t f = snp_asn1_unix(nb), t = snp_asn1_unix(na);
+    int64_t f = INT64_MAX, t = INT64_MIN; /* unreadable: the window closes */
+    if (snp_asn1_unix(nb, &f) != 0 || snp_asn1_unix(na, &t) != 0)
+        f = INT64_MAX, t = INT64_MIN;
     if (f > c->from)
         c->from = f;
     if (t < c->to)

@@ -7,7 +7,8 @@ library only; runs under /usr/bin/python3.
 Usage: kds_standin.py [--port N] [--dir DIR] [--map PATH=FILE[:der] ...] [--log]
   Binds 127.0.0.1:N (N=0, the default, picks a free port), prints
   "PORT <n>\\n" on stdout, and serves until stdin reaches EOF or it gets
-  SIGTERM/SIGINT.  --log writes one line per request on stderr.
+  SIGTERM/SIGINT.  --log writes one line per request on stderr.  In --map
+  the file is what follows the last '=' (a KDS query holds '=' itself).
 
 What is served for GET PATH[?QUERY] (the query exactly as sent):
   1. a mapping of "PATH?QUERY" (or "PATH" when there is no query), set with
@@ -247,7 +248,7 @@ def main():
     LOG = args.log
     STATE.dir = args.dir
     for m in args.map:
-        p, _, f = m.partition("=")
+        p, _, f = m.rpartition("=")  # the query holds '=' too; file names here do not
         der = f.endswith(":der")
         f = f[:-4] if der else f
         if not p.startswith("/") or not os.path.isfile(f):

@@ -6,9 +6,11 @@ set -u
 RATLS="$1"
 VEC="${2:-}/snp"
 . "$(dirname "$0")/lib.sh"
+STANDIN="$(cd "$(dirname "$0")/.." && pwd)/collateral/kds_standin.py"
+export XDG_CACHE_HOME="$T/xdg" # the default disk cache stays in the scratch folder
 
 check "usage" 2 "$RATLS" snp
-check "verify without --vcek" 2 "$RATLS" snp verify /dev/null
+check "verify an empty report" 2 "$RATLS" snp verify /dev/null
 check "bad product" 2 "$RATLS" snp verify x --vcek y --product Venice
 if [ ! -f "$VEC/cases.tsv" ]; then
   echo "SKIP: shared vectors folder $VEC is missing; SNP vector CLI tests skipped"
@@ -105,7 +107,8 @@ json_has "json verify checks" "$T/out" "d['verified'] and any(c['id']=='snp.chai
 check "json verify, blyss response" 0 "$RATLS" snp verify "$T/blyss_response.json" "${BARGS[@]}"
 check "json verify, --vcek wins" 0 "$RATLS" snp verify "$T/blyss_novcek.json" --vcek "$BL.vcek.der" "${BARGS[@]}"
 check "json verify, --vcek of another chip" 1 "$RATLS" snp verify "$T/blyss.json" --vcek "$VEC/google-go-sev-guest/verify/testdata/vcek.testcer" "${BARGS[@]}"
-check "json verify, no VCEK anywhere" 2 "$RATLS" snp verify "$T/blyss_novcek.json" "${BARGS[@]}"
+check "json verify, no VCEK anywhere, offline" 1 "$RATLS" snp verify "$T/blyss_novcek.json" "${BARGS[@]}" --offline --no-disk-cache
+grep -q "offline" "$T/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: offline named"; }
 check "json verify, bad field" 1 "$RATLS" snp verify "$T/blyss_bad.json" "${BARGS[@]}"
 grep -q "reported_tcb.microcode" "$T/err" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: bad field named"; }
 check "json show, bad field" 1 "$RATLS" snp show "$T/blyss_bad.json"
@@ -118,5 +121,27 @@ json_has "show json fields" "$T/out" "d['version']==3 and d['product']=='Milan' 
 head -c 1000 "$R3" >"$T/short.bin"
 check "show truncated" 1 "$RATLS" snp show "$T/short.bin"
 check "show missing file" 2 "$RATLS" snp show "$T/nope.bin"
+
+# What is not given comes from AMD KDS: a loopback stand-in serving the Milan
+# v2 set (go-sev-guest) at KDS's paths, through the disk cache.
+S1="$VEC/google-go-sev-guest/verify/testdata/attestation.bin"
+VPATH=$(/usr/bin/python3 -c "
+import sys; r=open(sys.argv[1],'rb').read(); t=r[0x180:0x188]
+print('/vcek/v1/Milan/%s?blSPL=%d&teeSPL=%d&snpSPL=%d&ucodeSPL=%d' % (r[0x1a0:0x1e0].hex(), t[0], t[1], t[6], t[7]))" "$S1")
+coproc KDS { exec /usr/bin/python3 "$STANDIN" --map "/vcek/v1/Milan/cert_chain=$GT/ask_ark_milan.pem" \
+  --map "$VPATH=$VEC/google-go-sev-guest/verify/testdata/vcek.testcer"; }
+read -r _ kport <&"${KDS[0]}"
+KARGS=(--product Milan --at 1780000000 --allow-debug-insecure --kds-url "http://127.0.0.1:$kport" --cache-dir "$T/kds-cache")
+check "kds: VCEK and chain fetched" 0 "$RATLS" snp verify "$S1" "${KARGS[@]}" --skip-revocation-insecure --json
+json_has "kds: chain verified, the skip said" "$T/out" "d['verified'] and any(c['id']=='snp.chain' and c['result']=='pass' for c in d['checks']) and d['insecure_skips']==['snp.crl']"
+grep -q "fetching" "$T/err" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: kds progress line"; }
+check "kds: offline, from the disk cache" 0 "$RATLS" snp verify "$S1" "${KARGS[@]}" --skip-revocation-insecure --offline
+check "kds: offline, empty cache" 1 "$RATLS" snp verify "$S1" "${KARGS[@]}" --skip-revocation-insecure --offline --cache-dir "$T/empty"
+check "kds: no CRL to be had" 1 "$RATLS" snp verify "$S1" "${KARGS[@]}" --json
+json_has "kds: only snp.crl fails" "$T/out" "[c['id'] for c in d['checks'] if c['result']=='fail']==['snp.crl'] and any('/vcek/v1/Milan/crl' in c['detail'] for c in d['checks'])"
+check "kds: bad --kds-url" 2 "$RATLS" snp verify "$S1" --kds-url "ftp://x" --product Milan
+kill "$KDS_PID" 2>/dev/null
+wait "$KDS_PID" 2>/dev/null
+
 echo "snp cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

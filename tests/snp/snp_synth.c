@@ -109,6 +109,7 @@ void synth_build(synth *s, const synth_opts *o)
     s->ask = synth_mk_cert("SEV-Test", s->ark, s->ark_key, s->ask_key, 1, nb, na);
     synth_sign_cert(s->ask, s->ark_key);
     s->vek = synth_mk_cert("SEV-VCEK", s->ask, s->ask_key, s->vek_key, 0, nb, na);
+    ASN1_INTEGER_set(X509_get_serialNumber(s->vek), 2); /* the ASK and ARK have 1 */
     const char *pn = o->product == RATLS_SNP_PRODUCT_MILAN ? "Milan-B0" : turin ? "Turin" : "Genoa";
     ASN1_IA5STRING *ia = ASN1_IA5STRING_new();
     assert_true(ia && ASN1_STRING_set(ia, pn, -1));

@@ -40,7 +40,8 @@ void synth_add_ext_int(X509 *x, const char *oid, long v);
 X509 *synth_mk_cert(const char *cn, X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key, int ca, int64_t nb, int64_t na);
 void synth_sign_cert(X509 *x, EVP_PKEY *k);
 void synth_opts_default(synth_opts *o, ratls_snp_product p);
-/* Certificates, chain PEM, VCEK DER and a report signed by the VCEK key. */
+/* Certificates (serial numbers: ARK 1, ASK 1, VCEK 2), chain PEM, VCEK DER
+ * and a report signed by the VCEK key. */
 void synth_build(synth *s, const synth_opts *o);
 /* Sign s->report again after a test changed bytes in 0x000..0x29F. */
 void synth_resign(synth *s);

@@ -601,6 +601,12 @@ static void test_synth_crl(void **state)
     expect_crl(&s, c, n, RATLS_OK);
     c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 1, &n); /* the ASK's serial */
     expect_crl(&s, c, n, RATLS_ERR_CERT_REVOKED);
+    c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 2, &n); /* the VCEK's serial */
+    ratls_result *rv = NULL;
+    assert_int_equal(crl_verify(&s, c, n, &rv), RATLS_ERR_CERT_REVOKED);
+    assert_non_null(strstr(ratls_result_error(rv), "VCEK"));
+    ratls_result_free(rv);
+    OPENSSL_free(c);
     c = synth_mk_crl(s.ark, s.ark_key, now - 2 * day, now - day, 0, &n);
     expect_crl(&s, c, n, RATLS_ERR_CRL_EXPIRED);
     c = synth_mk_crl(s.ark, s.ark_key, now + day, now + 2 * day, 0, &n);

@@ -16,12 +16,17 @@ static void usage_snp(void)
     fprintf(stderr, "usage: ratls snp show REPORT [--json]\n"
                     "       ratls snp verify REPORT [--vcek CERT] [--ask CERT] [--ark CERT] [--product NAME]\n"
                     "                        [--crl CRL | --skip-revocation-insecure] [--at UNIX_SECONDS] [--vmpl N]\n"
-                    "                        [--allow-debug-insecure] [--policy FILE] [--json]\n"
+                    "                        [--allow-debug-insecure] [--policy FILE] [--kds-url URL] [--offline]\n"
+                    "                        [--cache-dir DIR] [--no-disk-cache] [--fetch-timeout MS] [--quiet]\n"
+                    "                        [--insecure-test-ark CERT] [--json]\n"
                     "REPORT is the raw 1184-byte report, binary or hex, or its blyss JSON form (virtee sev\n"
                     "serde, or the whole blyss response); the VCEK in that JSON is used when --vcek is absent.\n"
                     "CERT is DER or PEM; --ask may hold the ASK and the ARK (a KDS cert_chain). The ARK must\n"
-                    "carry AMD's pinned key for the product. --policy loads an SEV-SNP policy (JSON, docs/snp.md);\n"
-                    "--vmpl and the switches given on the command line apply on top of it.\n");
+                    "carry AMD's pinned key for the product. What is not given (VCEK, ASK/ARK chain, CRL) is\n"
+                    "fetched from AMD KDS (--kds-url, default https://kdsintf.amd.com) through a memory and a\n"
+                    "disk cache; --offline uses the caches only. --policy loads an SEV-SNP policy (JSON,\n"
+                    "docs/snp.md); --vmpl and the switches given on the command line apply on top of it.\n"
+                    "--insecure-test-ark trusts a test ARK instead of AMD's (INSECURE: tests only).\n");
 }
 
 /* The blyss JSON form: the first non-blank byte is '{' (as the library decides). */
@@ -172,7 +177,13 @@ static int snp_verify(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     unsigned flags = 0;
     int64_t vmpl = -1; /* --vmpl, applied over --policy */
-    const char *policy_path = NULL;
+    const char *policy_path = NULL, *test_ark_path = NULL;
+    cli_source_opts so;
+    memset(&so, 0, sizeof so);
+    ratls_verifier *v = NULL;
+    ratls_collateral_source *src = NULL;
+    uint8_t *tbuf = NULL;
+    size_t tlen = 0;
     ratls_snp_product hint = RATLS_SNP_PRODUCT_UNKNOWN;
     int rc = EXIT_USAGE;
     uint8_t *rbuf = NULL, *vbuf = NULL, *cbuf = NULL, *lbuf = NULL;
@@ -186,7 +197,12 @@ static int snp_verify(int argc, char **argv)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!a)
             break;
-        if (strcmp(a, "--json") == 0) {
+        int k = cli_source_opt(&so, argc, argv, i);
+        if (k < 0)
+            goto out;
+        if (k > 0) {
+            i += k - 1;
+        } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--allow-debug-insecure") == 0) {
             flags |= RATLS_SNP_ALLOW_DEBUG_INSECURE;
@@ -220,6 +236,9 @@ static int snp_verify(int argc, char **argv)
         } else if (strcmp(a, "--policy") == 0 && val) {
             policy_path = val;
             i++;
+        } else if (strcmp(a, "--insecure-test-ark") == 0 && val) {
+            test_ark_path = val;
+            i++;
         } else if (strcmp(a, "--at") == 0 && val) {
             if (cli_opt_at(val, &now))
                 goto out;
@@ -252,11 +271,7 @@ static int snp_verify(int argc, char **argv)
         vbuf = NULL;
         if (cli_read_file(vcek_path, SNP_CERT_FILE_CAP, &vbuf, &vlen))
             goto out;
-    } else if (!vbuf) {
-        fprintf(stderr, "ratls: %s carries no VCEK: give --vcek CERT\n", path);
-        usage_snp();
-        goto out;
-    } else if (!json) {
+    } else if (vbuf && !json) {
         /* untrusted until it chains to the pinned ARK, which verify enforces */
         fprintf(stderr, "ratls: using the VCEK carried in %s\n", path);
     }
@@ -264,12 +279,25 @@ static int snp_verify(int argc, char **argv)
         goto out;
     if (crl_path && cli_read_file(crl_path, SNP_CERT_FILE_CAP, &lbuf, &llen))
         goto out;
+    if (test_ark_path && cli_read_file(test_ark_path, SNP_CERT_FILE_CAP, &tbuf, &tlen))
+        goto out;
+    if (!(v = ratls_verifier_new()) || !(src = cli_source_new(&so)))
+        goto out;
+    ratls_verifier_set_collateral_source(v, src);
+    if (tbuf) {
+        if (ratls_verifier_set_snp_ark_insecure(v, tbuf, tlen) != RATLS_OK) {
+            fprintf(stderr, "ratls: %s is not one self-signed CA certificate\n", test_ark_path);
+            goto out;
+        }
+        if (!json)
+            fprintf(stderr, "ratls: WARNING: trusting the test ARK %s instead of AMD's (INSECURE)\n", test_ark_path);
+    }
     if (!json && (flags & RATLS_SNP_ALLOW_DEBUG_INSECURE))
         fprintf(stderr, "ratls: WARNING: accepting a DEBUG guest (INSECURE)\n");
     if (!json && !crl_path && (flags & RATLS_SNP_SKIP_REVOCATION_INSECURE))
         fprintf(stderr, "ratls: WARNING: not checking AMD's revocation lists (INSECURE)\n");
     ratls_snp_collateral_parts parts = {vbuf, vlen, cbuf, clen, lbuf, llen};
-    ratls_status s = ratls_snp_verify(rbuf, rlen, &parts, hint, pol, now, &res);
+    ratls_status s = ratls_verifier_verify_snp(v, rbuf, rlen, &parts, hint, pol, now, &res);
     if (!res) {
         fprintf(stderr, "ratls: verification could not run: %s\n", ratls_status_str(s));
         rc = EXIT_REJECTED;
@@ -281,6 +309,9 @@ static int snp_verify(int argc, char **argv)
 out:
     ratls_result_free(res);
     ratls_snp_policy_free(pol);
+    ratls_verifier_free(v);
+    ratls_collateral_source_free(src);
+    free(tbuf);
     free(rbuf);
     free(vbuf);
     free(cbuf);

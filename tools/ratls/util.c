@@ -118,6 +118,25 @@ static void fmt_time(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
+/* The checks an insecure switch skipped (their detail says so), comma-separated. */
+static size_t insecure_skips(const ratls_result *r, char *out, size_t cap)
+{
+    size_t n = ratls_result_check_count(r), k = 0, used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id, *detail;
+        ratls_check_outcome o;
+        if (ratls_result_check(r, i, &id, &o, &detail) != RATLS_OK || o != RATLS_CHECK_SKIP || !detail ||
+            !strstr(detail, "insecure"))
+            continue;
+        int w = snprintf(out + used, cap - used, "%s%s", k ? ", " : "", id);
+        if (w > 0 && (size_t)w < cap - used)
+            used += (size_t)w;
+        k++;
+    }
+    return k;
+}
+
 void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
 {
     char t[32];
@@ -139,7 +158,8 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
         printf("  [%s] %-*s  %s\n", tag, (int)w, id, detail);
     }
     const char *ts = ratls_result_tcb_status(r);
-    printf("TCB status:  %s\n", ts ? ts : "(not evaluated)");
+    if (ratls_result_tee(r) != RATLS_TEE_SEV_SNP) /* SEV-SNP has no TCB status: snp.tcb and snp.policy judge it */
+        printf("TCB status:  %s\n", ts ? ts : "(not evaluated)");
     int nskip = 0;
     for (size_t i = 0; i < n; i++) {
         const char *id;
@@ -163,9 +183,13 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
         printf("Collateral:  valid %s .. %s\n", a, b);
     }
     if (ratls_result_used_insecure_root(r))
-        printf("WARNING:     verified against an INSECURE test root, not Intel's: this proves nothing about real "
-               "hardware\n");
-    if (ratls_result_verified(r))
+        printf("WARNING:     verified against an INSECURE test root, not %s: this proves nothing about real "
+               "hardware\n",
+               ratls_result_tee(r) == RATLS_TEE_SEV_SNP ? "AMD's ARK" : "Intel's");
+    char skipped[512];
+    if (ratls_result_verified(r) && insecure_skips(r, skipped, sizeof skipped))
+        printf("Verdict:     VERIFIED, but INSECURE switches skipped: %s\n", skipped);
+    else if (ratls_result_verified(r))
         printf("Verdict:     VERIFIED\n");
     else
         printf("Verdict:     NOT VERIFIED — %s\n", ratls_result_error(r) ? ratls_result_error(r) : "unknown error");
@@ -186,6 +210,18 @@ void cli_print_json(const ratls_result *r, int64_t now)
         return;
     }
     json_object_set_new(o, "verified_at", json_integer(now));
+    /* the checks an insecure switch skipped: a verdict with these is weaker */
+    json_t *ins = json_array();
+    size_t n = ratls_result_check_count(r);
+    for (size_t i = 0; ins && i < n; i++) {
+        const char *id, *detail;
+        ratls_check_outcome oc;
+        if (ratls_result_check(r, i, &id, &oc, &detail) == RATLS_OK && oc == RATLS_CHECK_SKIP && detail &&
+            strstr(detail, "insecure"))
+            json_array_append_new(ins, json_string(id));
+    }
+    if (ins)
+        json_object_set_new(o, "insecure_skips", ins);
     char *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (out)
         printf("%s\n", out);
