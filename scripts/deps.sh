@@ -16,3 +16,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# httpx 0.28 / httpcore 1.x from Debian 13 for the Python tests (not installed
+# system-wide; see the script)
+"$(dirname "$0")/py-current.sh"

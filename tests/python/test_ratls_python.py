@@ -21,9 +21,18 @@ import tempfile
 import unittest
 import urllib.request
 
-import httpx as real_httpx
+# test_python_current runs this file again on httpx 0.28 / httpcore 1.x from
+# Debian 13 (scripts/py-current.sh); RATLS_EXPECT_HTTPCORE_MAJOR says which.
+_want_major = os.environ.get("RATLS_EXPECT_HTTPCORE_MAJOR")
+_current = os.environ.get("RATLS_PY_CURRENT")
+if _current is not None and not os.path.isdir(os.path.join(_current, "httpcore")):
+    print("SKIP: %s is missing; run scripts/py-current.sh (scripts/deps.sh does)" % _current)
+    sys.exit(77)
 
-import ratls
+import httpcore  # noqa: E402
+import httpx as real_httpx  # noqa: E402
+
+import ratls  # noqa: E402
 from ratls import RATLSVerificationError, find_verification_error, httpx
 from ratls.verifiers import DstackTDXVerifier
 
@@ -164,7 +173,8 @@ class Honest(unittest.TestCase):
             with self.assertRaises(real_httpx.ConnectError) as cm:
                 c.get(other)
             self.assertIsNone(find_verification_error(cm.exception))
-        with self.client(verify=os.path.join(self.sim.dir, "cert.pem")) as c:
+        ctx = ssl.create_default_context(cafile=os.path.join(self.sim.dir, "cert.pem"))
+        with self.client(verify=ctx) as c:
             self.assertEqual(c.get(other).status_code, 200)
         self.assertEqual(self.sim.stats()["quote_requests"], before["quote_requests"])
 
@@ -366,4 +376,7 @@ class Unit(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    print("httpx %s, httpcore %s (%s)" % (real_httpx.__version__, httpcore.__version__, os.path.dirname(httpcore.__file__)))
+    if _want_major is not None and not httpcore.__version__.startswith(_want_major + "."):
+        sys.exit("expected httpcore %s.x, found %s" % (_want_major, httpcore.__version__))
     unittest.main(verbosity=2)
