@@ -46,13 +46,24 @@ typedef struct snp_case {
 #define MS "microsoft-TEE-Attestation-Verification/"
 #define GT "google-go-sev-guest/verify/trust/"
 static const snp_case k_cases[] = {
-    {"milan_v3", MS "tests/test_data/milan_attestation_report.bin", MS "tests/test_data/milan_vcek.pem",
-     {MS "tests/test_data/milan_ask.pem", MS "src/pinned_arks/milan_ark.pem"}, RATLS_SNP_PRODUCT_UNKNOWN, 0},
-    {"turin_v5", MS "tests/test_data/turin_attestation_report.bin", MS "tests/test_data/turin_vcek.pem",
-     {MS "tests/test_data/turin_ask.pem", MS "src/pinned_arks/turin_ark.pem"}, RATLS_SNP_PRODUCT_UNKNOWN, 0},
-    {"genoa_v2_blyss", "blyssprivacy-verifier/derived/test_full_attestation.report.bin",
-     "blyssprivacy-verifier/derived/test_full_attestation.vcek.der", {GT "ask_ark_genoa.pem", NULL},
-     RATLS_SNP_PRODUCT_GENOA, 1},
+    {"milan_v3",
+     MS "tests/test_data/milan_attestation_report.bin",
+     MS "tests/test_data/milan_vcek.pem",
+     {MS "tests/test_data/milan_ask.pem", MS "src/pinned_arks/milan_ark.pem"},
+     RATLS_SNP_PRODUCT_UNKNOWN,
+     0},
+    {"turin_v5",
+     MS "tests/test_data/turin_attestation_report.bin",
+     MS "tests/test_data/turin_vcek.pem",
+     {MS "tests/test_data/turin_ask.pem", MS "src/pinned_arks/turin_ark.pem"},
+     RATLS_SNP_PRODUCT_UNKNOWN,
+     0},
+    {"genoa_v2_blyss",
+     "blyssprivacy-verifier/derived/test_full_attestation.report.bin",
+     "blyssprivacy-verifier/derived/test_full_attestation.vcek.der",
+     {GT "ask_ark_genoa.pem", NULL},
+     RATLS_SNP_PRODUCT_GENOA,
+     1},
 };
 
 static int64_t now_ns(void)
@@ -246,8 +257,8 @@ int main(int argc, char **argv)
                    "\"runs\":%ld}\n",
                    c->name, cold, warm, p384, warm / p384, iters);
         else
-            printf("%-16s cold %8.1f   warm %8.1f   one P-384 verify %8.1f   warm/P-384 %.3f\n", c->name, cold,
-                   warm, p384, warm / p384);
+            printf("%-16s cold %8.1f   warm %8.1f   one P-384 verify %8.1f   warm/P-384 %.3f\n", c->name, cold, warm,
+                   p384, warm / p384);
         ran++;
         ratls_snp_policy_free(pol);
         free(chain), free(rep), free(vc), free(c0), free(c1);

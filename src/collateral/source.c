@@ -1192,7 +1192,8 @@ static int dup_body(const copy *c, uint8_t **out, size_t *len)
 {
     if (!(*out = malloc(c->len ? c->len : 1)))
         return -1;
-    memcpy(*out, c->body, c->len);
+    if (c->len)
+        memcpy(*out, c->body, c->len);
     *len = c->len;
     return 0;
 }

@@ -202,7 +202,7 @@ ratls_status snp_kds_item_verify(snp_kds_kind kind, const uint8_t ark_pin[32], c
     if (!sk)
         return set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");
     X509 *ark, *ask;
-    int64_t nb[2], na[2];
+    int64_t nb[2] = {0, 0}, na[2] = {0, 0};
     ratls_status st = load_chain(ark_pin, chain, chain_len, now, sk, &ark, &ask, err, errlen);
     if (st == RATLS_OK && (cert_window(ark, &nb[0], &na[0]) != 0 || cert_window(ask, &nb[1], &na[1]) != 0))
         st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the chain's validity dates are unreadable");

@@ -335,8 +335,8 @@ static int fetch_parts(ratls_verifier *v, snp_ctx *c, parts *pt, int need_crl, i
         rc = -1;
     } else if (want && !src) {
         result_fail(c->res, RATLS_ERR_COLLATERAL_UNAVAILABLE, "snp.chain",
-                    "no %s given and no collateral source to fetch %s from AMD KDS",
-                    pt->vcek ? "ASK/ARK chain" : "VCEK", pt->vcek ? "it" : "it");
+                    "no %s given and no collateral source to fetch it from AMD KDS",
+                    pt->vcek ? "ASK/ARK chain" : "VCEK");
         rc = -1;
     } else if (want) {
         ratls_status st = source_get_snp(src, c->pin, c->product, rep->chip_id, rep->reported_tcb,
