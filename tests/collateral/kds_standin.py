@@ -38,20 +38,18 @@ Control API (not counted):
 """
 import argparse
 import base64
-import collections
-import json
 import os
 import re
-import signal
 import sys
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import standin_common  # noqa: E402
+from standin_common import GARBAGE  # noqa: E402
 
 ROUTES = ("chain", "crl", "vcek", "other")
 MODES = ("404", "500", "503", "429", "slow", "garbage", "truncated", "file", "derfile")
-GARBAGE = (b"\x00\xffgarbage\x01\xfe" * 40)[:300]
 PRODUCT = r"(Milan|Genoa|Turin)"
 ROUTE_RE = (
     ("chain", re.compile(r"^/(vcek|vlek)/v1/" + PRODUCT + r"/cert_chain$")),
@@ -72,42 +70,17 @@ def read_file(path, der):
     return pem_to_der(data) if der else data
 
 
-class State:
+class State(standin_common.State):
     """Mappings, request counters and fault queues (one lock)."""
 
     def __init__(self):
-        self.lock = threading.Lock()
         self.maps = {}  # "PATH?QUERY" -> (file, der)
         self.dir = None
-        self.reset()
+        super().__init__(ROUTES)
 
     def reset(self):
-        self.stats = collections.Counter({r: 0 for r in ROUTES})
+        super().reset()
         self.stats["total"] = 0
-        self.faults = collections.defaultdict(collections.deque)
-
-    def count(self, *keys):
-        with self.lock:
-            for k in keys:
-                self.stats[k] += 1
-
-    def add_fault(self, route, mode, count, arg):
-        with self.lock:
-            self.faults[route].append([mode, count or None, arg])
-
-    def take_fault(self, route):
-        """Consume one use of the oldest fault for route (or for "all")."""
-        with self.lock:
-            for key in (route, "all"):
-                q = self.faults.get(key)
-                if q:
-                    fault = q[0]
-                    if fault[1] is not None:  # None: persistent until reset
-                        fault[1] -= 1
-                        if fault[1] <= 0:
-                            q.popleft()
-                    return fault[0], fault[2]
-        return None, None
 
     def lookup(self, key, path, query):
         with self.lock:
@@ -124,7 +97,6 @@ class State:
 
 
 STATE = State()
-LOG = False
 
 
 def route_of(path):
@@ -134,78 +106,31 @@ def route_of(path):
     return "other"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "kds-standin/1"
+class Handler(standin_common.Handler, name="kds_standin", state=STATE, modes=MODES):
 
-    def log_message(self, fmt, *args):
-        if LOG:
-            sys.stderr.write("kds_standin: %s %s\n" % (self.address_string(), fmt % args))
-            sys.stderr.flush()
-
-    def reply(self, status, body, ctype="text/plain", headers=(), length=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
-
-    def do_GET(self):
-        try:
-            self.dispatch()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
-
-    def dispatch(self):
-        url = urllib.parse.urlsplit(self.path)
-        if url.path.startswith("/__"):
-            q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
-            return self.control(url.path, q)
+    def serve_url(self, url):
         key = url.path + ("?" + url.query if url.query else "")
         route = route_of(url.path)
         STATE.count(route, key, "total")
         mode, arg = STATE.take_fault(route)
         self.serve(route, key, url.path, url.query, mode, arg)
 
-    def control(self, path, q):
-        if path == "/__stats":
-            with STATE.lock:
-                body = json.dumps(dict(STATE.stats), sort_keys=True)
-            return self.reply(200, body.encode(), "application/json")
-        if path == "/__reset":
-            with STATE.lock:
-                STATE.reset()
-            return self.reply(200, b"ok")
-        if path == "/__map":
-            p, f = q.get("path", ""), q.get("file", "")
-            if not p.startswith("/"):
-                return self.reply(400, b"bad path\n")
-            with STATE.lock:
-                if f:
-                    STATE.maps[p] = (f, q.get("der") == "1")
-                else:
-                    STATE.maps.pop(p, None)
-            return self.reply(200, b"ok")
-        if path == "/__fault":
-            route, mode, arg = q.get("route"), q.get("mode"), q.get("arg")
-            try:
-                count = int(q.get("count", "1"))
-                if route not in ROUTES + ("all",) or mode not in MODES or count < 0:
-                    raise ValueError("bad route, mode or count")
-                if mode in ("file", "derfile") and not (arg and os.path.isfile(arg)):
-                    raise ValueError("file mode needs arg=an existing file")
-                if mode == "slow" and arg is not None:
-                    float(arg)
-            except ValueError as e:
-                return self.reply(400, ("bad fault: %s\n" % e).encode())
-            STATE.add_fault(route, mode, count, arg)
-            return self.reply(200, b"ok")
-        return self.reply(404, b"unknown control endpoint\n")
+    def check_fault_arg(self, mode, arg):
+        if mode in ("file", "derfile") and not (arg and os.path.isfile(arg)):
+            raise ValueError("file mode needs arg=an existing file")
+        if mode == "slow" and arg is not None:
+            float(arg)
+
+    def ctl_map(self, q):
+        p, f = q.get("path", ""), q.get("file", "")
+        if not p.startswith("/"):
+            return self.reply(400, b"bad path\n")
+        with STATE.lock:
+            if f:
+                STATE.maps[p] = (f, q.get("der") == "1")
+            else:
+                STATE.maps.pop(p, None)
+        return self.reply(200, b"ok")
 
     def serve(self, route, key, path, query, mode, arg):
         if mode in ("404", "500", "503"):
@@ -229,23 +154,14 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, body, ctype)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 def main():
-    global LOG
     ap = argparse.ArgumentParser(description="AMD KDS stand-in")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--dir")
     ap.add_argument("--map", action="append", default=[])
     ap.add_argument("--log", action="store_true")
     args = ap.parse_args()
-    LOG = args.log
+    Handler.log = args.log
     STATE.dir = args.dir
     for m in args.map:
         p, _, f = m.rpartition("=")  # the query holds '=' too; file names here do not
@@ -255,28 +171,7 @@ def main():
             sys.exit("kds_standin: bad --map %s" % m)
         STATE.maps[p] = (f, der)
 
-    server = Server(("127.0.0.1", args.port), Handler)
-    sys.stdout.write("PORT %d\n" % server.server_address[1])
-    sys.stdout.flush()
-
-    stop = threading.Event()
-
-    def watch_stdin():
-        try:
-            while os.read(0, 65536):  # raw fd: no buffer lock at exit
-                pass
-        except OSError:
-            pass
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    while not stop.wait(0.2):
-        pass
-    server.shutdown()
-    server.server_close()
+    standin_common.run(args.port, Handler)
 
 
 if __name__ == "__main__":

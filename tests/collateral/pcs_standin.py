@@ -33,15 +33,16 @@ Control API (not counted):
 """
 import argparse
 import base64
-import collections
 import json
 import os
-import signal
 import sys
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import standin_common  # noqa: E402
+from standin_common import GARBAGE, query_dict  # noqa: E402
 
 ROUTES = ("tcb", "qe", "pckcrl", "rootcacrl", "rootcrl_der", "other")
 MODES = ("404", "500", "503", "429", "slow", "garbage", "truncated", "short",
@@ -56,23 +57,17 @@ PATHS = {
     "/sgx/certification/v4/rootcacrl": "rootcacrl",
     "/IntelSGXRootCA.der": "rootcrl_der",
 }
-GARBAGE = (b"\x00\xffgarbage\x01\xfe" * 40)[:300]
 
 
-class State:
+class State(standin_common.State):
     """Collateral index, request counters and fault queues (one lock)."""
 
     def __init__(self):
-        self.lock = threading.Lock()
         self.tcb = {}        # FMSPC (upper) -> (tcb_info, signature, chain)
         self.qe = None       # (qe_identity, signature, chain)
         self.pckcrl = {}     # "platform"/"processor" -> (der, chain)
         self.rootcrl = None  # der
-        self.reset()
-
-    def reset(self):
-        self.stats = collections.Counter({r: 0 for r in ROUTES})
-        self.faults = collections.defaultdict(collections.deque)
+        super().__init__(ROUTES)
 
     def load(self, path):
         with open(path, encoding="utf-8") as f:
@@ -98,32 +93,8 @@ class State:
                 self.pckcrl[kind] = (pck_der, b["pck_crl_issuer_chain"])
             self.rootcrl = root_der
 
-    def count(self, *keys):
-        with self.lock:
-            for k in keys:
-                self.stats[k] += 1
-
-    def add_fault(self, route, mode, count, arg):
-        with self.lock:
-            self.faults[route].append([mode, count or None, arg])
-
-    def take_fault(self, route):
-        """Consume one use of the oldest fault for route (or for "all")."""
-        with self.lock:
-            for key in (route, "all"):
-                q = self.faults.get(key)
-                if q:
-                    fault = q[0]
-                    if fault[1] is not None:  # None: persistent until reset
-                        fault[1] -= 1
-                        if fault[1] <= 0:
-                            q.popleft()
-                    return fault[0], fault[2]
-        return None, None
-
 
 STATE = State()
-LOG = False
 
 
 def damage_hex(sig):
@@ -147,38 +118,10 @@ def chain_header(name, pem):
     return (name, urllib.parse.quote(pem, safe=""))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "pcs-standin/1"
+class Handler(standin_common.Handler, name="pcs_standin", state=STATE, modes=MODES):
 
-    def log_message(self, fmt, *args):
-        if LOG:
-            sys.stderr.write("pcs_standin: %s %s\n" % (self.address_string(), fmt % args))
-            sys.stderr.flush()
-
-    def reply(self, status, body, ctype="text/plain", headers=(), length=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
-
-    def do_GET(self):
-        try:
-            self.dispatch()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
-
-    def dispatch(self):
-        url = urllib.parse.urlsplit(self.path)
-        q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
-        if url.path.startswith("/__"):
-            return self.control(url.path, q)
+    def serve_url(self, url):
+        q = query_dict(url.query)
         route = PATHS.get(url.path, "other")
         keys = [route]
         if route == "tcb" and "fmspc" in q:
@@ -189,34 +132,16 @@ class Handler(BaseHTTPRequestHandler):
         mode, arg = STATE.take_fault(route)
         self.serve(route, q, mode, arg)
 
-    def control(self, path, q):
-        if path == "/__stats":
-            with STATE.lock:
-                body = json.dumps(dict(STATE.stats), sort_keys=True)
-            return self.reply(200, body.encode(), "application/json")
-        if path == "/__reset":
-            with STATE.lock:
-                STATE.reset()
-            return self.reply(200, b"ok")
-        if path == "/__fault":
-            route, mode, arg = q.get("route"), q.get("mode"), q.get("arg")
-            try:
-                count = int(q.get("count", "1"))
-                if route not in ROUTES + ("all",) or mode not in MODES or count < 0:
-                    raise ValueError("bad route, mode or count")
-                if arg is not None and mode in ("slow", "huge"):
-                    float(arg) if mode == "slow" else int(arg)
-            except ValueError as e:
-                return self.reply(400, ("bad fault: %s\n" % e).encode())
-            STATE.add_fault(route, mode, count, arg)
-            return self.reply(200, b"ok")
-        if path == "/__load":
-            try:
-                STATE.load(q["path"])
-            except Exception as e:  # report any load problem to the test
-                return self.reply(400, ("load failed: %r\n" % e).encode())
-            return self.reply(200, b"ok")
-        return self.reply(404, b"unknown control endpoint\n")
+    def check_fault_arg(self, mode, arg):
+        if arg is not None and mode in ("slow", "huge"):
+            float(arg) if mode == "slow" else int(arg)
+
+    def ctl_load(self, q):
+        try:
+            STATE.load(q["path"])
+        except Exception as e:  # report any load problem to the test
+            return self.reply(400, ("load failed: %r\n" % e).encode())
+        return self.reply(200, b"ok")
 
     def normal(self, route, q, badsig):
         """Build (status, content_type, body, chain_header_or_None)."""
@@ -298,50 +223,20 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 def main():
-    global LOG
     ap = argparse.ArgumentParser(description="Intel PCS v4 / PCCS stand-in")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bundle", action="append", default=[])
     ap.add_argument("--log", action="store_true")
     args = ap.parse_args()
-    LOG = args.log
+    Handler.log = args.log
     for path in args.bundle:
         try:
             STATE.load(path)
         except Exception as e:
             sys.exit("pcs_standin: cannot load %s: %r" % (path, e))
 
-    server = Server(("127.0.0.1", args.port), Handler)
-    sys.stdout.write("PORT %d\n" % server.server_address[1])
-    sys.stdout.flush()
-
-    stop = threading.Event()
-
-    def watch_stdin():
-        try:
-            while os.read(0, 65536):  # raw fd: no buffer lock at exit
-                pass
-        except OSError:
-            pass
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    while not stop.wait(0.2):
-        pass
-    server.shutdown()
-    server.server_close()
+    standin_common.run(args.port, Handler)
 
 
 if __name__ == "__main__":

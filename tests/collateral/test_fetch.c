@@ -11,12 +11,10 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +24,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,9 +35,8 @@
 #include "net/http.h"
 #include "ratls/ratls.h"
 #include "tdx/collateral.h"
+#include "standin_util.h"
 #include "testpki/testpki.h"
-
-extern char **environ;
 
 #define T INT64_C(1800000000) /* 2027-01-15T08:00:00Z: every scenario is generated at T */
 #define HOUR INT64_C(3600)
@@ -82,38 +78,6 @@ static char *read_text(const char *path, size_t *len)
     return b;
 }
 
-static void write_bytes(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* process-wide fixtures: scenarios, a temporary folder, the stand-in   */
 /* ------------------------------------------------------------------ */
@@ -122,13 +86,6 @@ typedef struct sim {
     tp_output out;
     char bundle[512]; /* collateral_json written to a file */
 } sim;
-
-typedef struct standin {
-    pid_t pid;
-    int in_fd; /* its stdin: closing it stops the stand-in */
-    int port;
-    char base[64];
-} standin;
 
 static char g_tmp[64];
 static unsigned g_seq;
@@ -150,110 +107,18 @@ static void new_dir(char *out, size_t n, const char *what)
     assert_int_equal(mkdir(out, 0700), 0);
 }
 
-static void standin_start(standin *sd, const char *bundle)
+/* The PCS stand-in serving one bundle. */
+static void standin_start_pcs(standin *sd, const char *bundle)
 {
-    int in[2], out[2];
-    memset(sd, 0, sizeof *sd);
-    assert_int_equal(pipe(in), 0);
-    assert_int_equal(pipe(out), 0);
-    /* no other child may inherit the ends: the stand-in stops at EOF on stdin */
-    for (int i = 0; i < 2; i++) {
-        fcntl(in[i], F_SETFD, FD_CLOEXEC);
-        fcntl(out[i], F_SETFD, FD_CLOEXEC);
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    char *argv[] = {(char *)"/usr/bin/python3", (char *)RATLS_STANDIN, (char *)"--bundle", (char *)bundle, NULL};
-    int rc = posix_spawn(&sd->pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0)
-        fail_msg("cannot start %s: %s", RATLS_STANDIN, strerror(rc));
-    sd->in_fd = in[1];
-    char line[64];
-    size_t n = 0;
-    while (n + 1 < sizeof line) {
-        ssize_t k = read(out[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = 0;
-    close(out[0]);
-    if (sscanf(line, "PORT %d", &sd->port) != 1 || sd->port <= 0)
-        fail_msg("the stand-in did not announce its port (got \"%s\")", line);
-    snprintf(sd->base, sizeof sd->base, "http://127.0.0.1:%d", sd->port);
-}
-
-static void standin_stop(standin *sd)
-{
-    if (sd->pid <= 0)
-        return;
-    close(sd->in_fd);
-    int st = 0;
-    waitpid(sd->pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        printf("  (stand-in %d ended with status 0x%x)\n", (int)sd->pid, st);
-    sd->pid = 0;
-}
-
-/* A control request: must answer 200. Returns the body (caller frees) when asked. */
-static char *ctl_body(const standin *sd, const char *fmt, ...) RATLS_PRINTF(2, 3);
-static char *ctl_body(const standin *sd, const char *fmt, ...)
-{
-    char path[1024], url[1200], err[1024] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    snprintf(url, sizeof url, "%s%s", sd->base, path);
-    http_opts o = {.connect_timeout_ms = 3000,
-                   .total_timeout_ms = 5000,
-                   .max_body = 1u << 20,
-                   .retries = 0,
-                   .backoff_ms = 10,
-                   .max_retry_wait_ms = 0,
-                   .tls_verify = 1};
-    http_resp r;
-    ratls_status st = http_get(&o, url, NULL, &r, err, sizeof err);
-    if (st != RATLS_OK)
-        fail_msg("control request %s failed: %s (%s)", url, ratls_status_name(st), err);
-    char *body = (char *)r.body;
-    r.body = NULL;
-    http_resp_clear(&r);
-    return body;
-}
-
-#define ctl(sd, ...) free(ctl_body(sd, __VA_ARGS__))
-
-static void fault(const standin *sd, const char *route, const char *mode, int count, const char *arg)
-{
-    if (arg)
-        ctl(sd, "/__fault?route=%s&mode=%s&count=%d&arg=%s", route, mode, count, arg);
-    else
-        ctl(sd, "/__fault?route=%s&mode=%s&count=%d", route, mode, count);
-}
-
-static long stat_of(const standin *sd, const char *key)
-{
-    char *body = ctl_body(sd, "/__stats");
-    json_t *o = json_loads(body, 0, NULL);
-    assert_non_null(o);
-    json_t *v = json_object_get(o, key);
-    long n = json_is_integer(v) ? (long)json_integer_value(v) : 0;
-    json_decref(o);
-    free(body);
-    return n;
+    const char *args[] = {"--bundle", bundle, NULL};
+    standin_start(sd, RATLS_STANDIN, args);
 }
 
 /* The stand-in's request counts per route since the last /__reset. */
 static void expect_requests_(const standin *sd, long tcb, long qe, long pckcrl, long rootcacrl, long rootcrl_der,
                              int line)
 {
-    char *body = ctl_body(sd, "/__stats");
+    char *body = standin_ctl_body(sd, "/__stats");
     json_t *o = json_loads(body, 0, NULL);
     assert_non_null(o);
     const char *names[] = {"tcb", "qe", "pckcrl", "rootcacrl", "rootcrl_der", "other"};
@@ -445,7 +310,7 @@ static int group_setup(void **state)
     tp_scenario sc;
     tp_scenario_default(&sc, T);
     sim_make(&sc, &g_good, "good");
-    standin_start(&g_sd, g_good.bundle);
+    standin_start_pcs(&g_sd, g_good.bundle);
     printf("  stand-in on %s, scratch folder %s\n", g_sd.base, g_tmp);
     return 0;
 }
@@ -463,8 +328,8 @@ static int group_teardown(void **state)
 static int test_setup(void **state)
 {
     (void)state;
-    ctl(&g_sd, "/__load?path=%s", g_good.bundle);
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__load?path=%s", g_good.bundle);
+    standin_ctl(&g_sd, "/__reset");
     log_reset();
     return 0;
 }
@@ -486,9 +351,9 @@ static void test_e2e_simulated(void **state)
     ratls_result_free(r);
     /* exactly one request per route, for this quote's FMSPC and CA */
     expect_requests(&g_sd, 1, 1, 1, 1, 0);
-    assert_int_equal(stat_of(&g_sd, "tcb:" FMSPC), 1);
-    assert_int_equal(stat_of(&g_sd, "pckcrl:platform"), 1);
-    assert_int_equal(stat_of(&g_sd, "pckcrl:processor"), 0);
+    assert_int_equal(standin_stat(&g_sd, "tcb:" FMSPC), 1);
+    assert_int_equal(standin_stat(&g_sd, "pckcrl:platform"), 1);
+    assert_int_equal(standin_stat(&g_sd, "pckcrl:processor"), 0);
     ratls_collateral_stats a = stats_of(src);
     assert_int_equal(a.upstream_requests, 4);
     assert_int_equal(a.upstream_failures, 0);
@@ -521,8 +386,8 @@ static void real_case(const char *name, const char *quote_spec, const char *coll
     uint8_t *q = NULL;
     size_t ql = 0;
     assert_int_equal(vec_read_quote(quote_spec, &q, &ql), 0);
-    ctl(&g_sd, "/__load?path=%s", path);
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__load?path=%s", path);
+    standin_ctl(&g_sd, "/__reset");
 
     ratls_collateral_source *src = source_for(g_sd.base, 1, NULL);
     if (pcs) {
@@ -611,7 +476,7 @@ static void test_fault_404(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "404", 0, NULL);
+    standin_fault(&g_sd, "tcb", "404", 0, NULL);
     ratls_result *r;
     ratls_collateral_stats s;
     ratls_status st = fault_verify(2, &r, &s, NULL);
@@ -626,7 +491,7 @@ static void test_fault_500_persistent(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "500", 0, NULL);
+    standin_fault(&g_sd, "tcb", "500", 0, NULL);
     ratls_result *r;
     ratls_collateral_stats s;
     ratls_status st = fault_verify(2, &r, &s, NULL);
@@ -640,7 +505,7 @@ static void test_fault_500_persistent(void **state)
 static void test_fault_503_once(void **state)
 {
     (void)state;
-    fault(&g_sd, "tcb", "503", 1, NULL);
+    standin_fault(&g_sd, "tcb", "503", 1, NULL);
     ratls_result *r;
     ratls_collateral_stats s;
     ratls_status st = fault_verify(2, &r, &s, NULL);
@@ -654,7 +519,7 @@ static void test_fault_503_once(void **state)
 static void test_fault_429_retry_after(void **state)
 {
     (void)state;
-    fault(&g_sd, "tcb", "429", 1, "1");
+    standin_fault(&g_sd, "tcb", "429", 1, "1");
     ratls_result *r;
     double secs;
     ratls_status st = fault_verify(1, &r, NULL, &secs);
@@ -670,7 +535,7 @@ static void test_fault_429_retry_after(void **state)
 static void test_fault_429_too_long(void **state)
 {
     (void)state;
-    fault(&g_sd, "tcb", "429", 0, "600");
+    standin_fault(&g_sd, "tcb", "429", 0, "600");
     ratls_result *r;
     double secs;
     ratls_status st = fault_verify(2, &r, NULL, &secs);
@@ -687,7 +552,7 @@ static void test_fault_slow_timeout(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "slow", 1, "3");
+    standin_fault(&g_sd, "tcb", "slow", 1, "3");
     ratls_result *r;
     double secs;
     ratls_status st = fault_verify(2, &r, NULL, &secs); /* total timeout 1500 ms */
@@ -713,9 +578,9 @@ static void test_fault_garbage(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[256], what[64];
-        ctl(&g_sd, "/__reset");
+        standin_ctl(&g_sd, "/__reset");
         url_of(url, sizeof url, cases[i].route);
-        fault(&g_sd, cases[i].route, "garbage", 0, NULL);
+        standin_fault(&g_sd, cases[i].route, "garbage", 0, NULL);
         ratls_result *r;
         snprintf(what, sizeof what, "garbage on %s", cases[i].route);
         ratls_status st = fault_verify(1, &r, NULL, NULL);
@@ -729,7 +594,7 @@ static void test_fault_truncated(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "truncated", 0, NULL);
+    standin_fault(&g_sd, "tcb", "truncated", 0, NULL);
     ratls_result *r;
     ratls_status st = fault_verify(1, &r, NULL, NULL);
     expect_failure(st, r, RATLS_ERR_NETWORK, url, NULL, "truncated tcb");
@@ -742,16 +607,16 @@ static void test_fault_short(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "short", 0, NULL);
+    standin_fault(&g_sd, "tcb", "short", 0, NULL);
     ratls_result *r;
     ratls_status st = fault_verify(1, &r, NULL, NULL);
     expect_failure(st, r, RATLS_ERR_COLLATERAL_FORMAT, url, "TCB Info response", "short (half) tcb body");
     ratls_result_free(r);
     expect_requests(&g_sd, 1, 0, 0, 0, 0);
 
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__reset");
     url_of(url, sizeof url, "pckcrl");
-    fault(&g_sd, "pckcrl", "short", 0, NULL);
+    standin_fault(&g_sd, "pckcrl", "short", 0, NULL);
     st = fault_verify(1, &r, NULL, NULL);
     expect_failure(st, r, RATLS_ERR_CRL_FORMAT, url, "PCK CRL", "short (half) pckcrl body");
     ratls_result_free(r);
@@ -772,9 +637,9 @@ static void test_fault_badsig(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[256], what[64];
-        ctl(&g_sd, "/__reset");
+        standin_ctl(&g_sd, "/__reset");
         url_of(url, sizeof url, cases[i].route);
-        fault(&g_sd, cases[i].route, "badsig", 0, NULL);
+        standin_fault(&g_sd, cases[i].route, "badsig", 0, NULL);
         ratls_result *r;
         ratls_collateral_stats s;
         snprintf(what, sizeof what, "badsig on %s", cases[i].route);
@@ -797,9 +662,9 @@ static void test_fault_nochain(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[256], what[64];
-        ctl(&g_sd, "/__reset");
+        standin_ctl(&g_sd, "/__reset");
         url_of(url, sizeof url, cases[i].route);
-        fault(&g_sd, cases[i].route, "nochain", 0, NULL);
+        standin_fault(&g_sd, cases[i].route, "nochain", 0, NULL);
         ratls_result *r;
         snprintf(what, sizeof what, "nochain on %s", cases[i].route);
         ratls_status st = fault_verify(1, &r, NULL, NULL);
@@ -813,7 +678,7 @@ static void test_fault_huge(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "huge", 0, "8388608");
+    standin_fault(&g_sd, "tcb", "huge", 0, "8388608");
     ratls_collateral_source *src = source_for(g_sd.base, 1, NULL);
     ratls_collateral_source_set_max_response(src, 1u << 20);
     ratls_result *r;
@@ -829,7 +694,7 @@ static void test_fault_redirect(void **state)
     (void)state;
     char url[256];
     url_of(url, sizeof url, "tcb");
-    fault(&g_sd, "tcb", "redirect", 0, NULL);
+    standin_fault(&g_sd, "tcb", "redirect", 0, NULL);
     ratls_result *r;
     ratls_status st = fault_verify(2, &r, NULL, NULL);
     expect_failure(st, r, RATLS_ERR_HTTP_STATUS, "HTTP 302 (redirect, not followed)", url, "redirect on tcb");
@@ -846,7 +711,7 @@ static void test_expired_tcb_info_not_cached(void **state)
     sc.tcbinfo_window.to_off = -HOUR; /* nextUpdate an hour before T */
     sim expired;
     sim_make(&sc, &expired, "expired-tcbinfo");
-    ctl(&g_sd, "/__load?path=%s", expired.bundle);
+    standin_ctl(&g_sd, "/__load?path=%s", expired.bundle);
 
     ratls_collateral_source *src = source_for(g_sd.base, 1, NULL);
     ratls_result *r;
@@ -861,7 +726,7 @@ static void test_expired_tcb_info_not_cached(void **state)
     assert_int_equal(a.upstream_failures, 1);
 
     /* the good bundle is back: the same source fetches it (nothing was kept) */
-    ctl(&g_sd, "/__load?path=%s", g_good.bundle);
+    standin_ctl(&g_sd, "/__load?path=%s", g_good.bundle);
     st = verify_sim(src, &g_good, NULL, T, &r);
     expect_verified(st, r, "after the good bundle is loaded");
     ratls_result_free(r);
@@ -881,7 +746,7 @@ static void test_fmspc_without_tcb_info(void **state)
     sim other;
     sim_make(&sc, &other, "other-fmspc");
     standin sd;
-    standin_start(&sd, other.bundle); /* serves only the other FMSPC */
+    standin_start_pcs(&sd, other.bundle); /* serves only the other FMSPC */
     ratls_collateral_source *src = source_for(sd.base, 1, NULL);
     ratls_result *r;
     char url[256];
@@ -889,8 +754,8 @@ static void test_fmspc_without_tcb_info(void **state)
     ratls_status st = verify_sim(src, &other, NULL, T, &r);
     expect_failure(st, r, RATLS_ERR_HTTP_STATUS, "HTTP 404", url, "TCB Info only for another FMSPC");
     ratls_result_free(r);
-    assert_int_equal(stat_of(&sd, "tcb:" FMSPC), 1);
-    assert_int_equal(stat_of(&sd, "tcb:00906EA10055"), 0);
+    assert_int_equal(standin_stat(&sd, "tcb:" FMSPC), 1);
+    assert_int_equal(standin_stat(&sd, "tcb:00906EA10055"), 0);
     ratls_collateral_source_free(src);
     standin_stop(&sd);
     tp_output_free(&other.out);
@@ -920,8 +785,8 @@ static void test_stale_memory_survives_faults(void **state)
     } modes[] = {{"500", NULL},    {"503", NULL},     {"slow", "1"},      {"garbage", NULL},
                  {"badsig", NULL}, {"nochain", NULL}, {"truncated", NULL}};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        ctl(&g_sd, "/__reset");
-        fault(&g_sd, "all", modes[i].mode, 0, modes[i].arg);
+        standin_ctl(&g_sd, "/__reset");
+        standin_fault(&g_sd, "all", modes[i].mode, 0, modes[i].arg);
         ratls_collateral_stats a = stats_of(src);
         at += 2 * HOUR;
         st = verify_sim(src, &g_good, NULL, at, &r);
@@ -945,7 +810,7 @@ static void test_stale_memory_survives_faults(void **state)
 
     /* the service is back: the due items are refreshed (the stand-in serves
      * the same issue, so they stay due: no failure is counted, that is all) */
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__reset");
     ratls_collateral_stats a = stats_of(src);
     st = verify_sim(src, &g_good, NULL, at + 2 * HOUR, &r);
     expect_verified(st, r, "service back");
@@ -970,8 +835,8 @@ static void test_stale_disk_survives_faults(void **state)
     ratls_collateral_source_free(a);
 
     /* a new source on the same folder, the service failing: disk hits only */
-    ctl(&g_sd, "/__reset");
-    fault(&g_sd, "all", "500", 0, NULL);
+    standin_ctl(&g_sd, "/__reset");
+    standin_fault(&g_sd, "all", "500", 0, NULL);
     ratls_collateral_source *b = source_for(g_sd.base, 1, dir);
     st = verify_sim(b, &g_good, NULL, T, &r);
     expect_verified(st, r, "source B at T from disk");
@@ -1002,8 +867,8 @@ static void test_expired_cache_network_down(void **state)
     expect_verified(st, r, "populating the memory cache");
     ratls_result_free(r);
 
-    ctl(&g_sd, "/__reset");
-    fault(&g_sd, "all", "500", 0, NULL);
+    standin_ctl(&g_sd, "/__reset");
+    standin_fault(&g_sd, "all", "500", 0, NULL);
     char url[256];
     url_of(url, sizeof url, "tcb");
     st = verify_sim(src, &g_good, NULL, T_EXPIRED, &r);
@@ -1096,8 +961,8 @@ static void test_no_rollback_to_older_issue(void **state)
     ratls_collateral_source *a = source_for(g_sd.base, 1, dir);
     ratls_collateral_source_set_refresh_margin(a, 2 * DAY);
     tcb_issue_served(a, T, want, sizeof want); /* g_good's issue, cached in memory and on disk */
-    ctl(&g_sd, "/__load?path=%s", old.bundle);
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__load?path=%s", old.bundle);
+    standin_ctl(&g_sd, "/__reset");
     int64_t at = T + 28 * DAY + HOUR; /* due for refresh */
     ratls_result *r;
     ratls_status st = verify_sim(a, &g_good, NULL, at, &r);
@@ -1156,7 +1021,7 @@ static void *flight_worker(void *arg)
 static void test_single_flight(void **state)
 {
     (void)state;
-    fault(&g_sd, "tcb", "slow", 1, "0.5");
+    standin_fault(&g_sd, "tcb", "slow", 1, "0.5");
     ratls_collateral_source *src = source_for(g_sd.base, 1, NULL);
     ratls_evidence *ev = ratls_evidence_new();
     assert_int_equal(ratls_evidence_set_tdx_quote(ev, g_good.out.quote, g_good.out.quote_len), RATLS_OK);
@@ -1222,8 +1087,8 @@ static void test_clear_memory_while_waiting(void **state)
     ratls_policy *pol = ratls_policy_new();
     int bad = 0;
     for (int round = 0; round < 3; round++) {
-        ctl(&g_sd, "/__reset");
-        fault(&g_sd, "tcb", "slow", 1, "0.3"); /* the others wait on this flight */
+        standin_ctl(&g_sd, "/__reset");
+        standin_fault(&g_sd, "tcb", "slow", 1, "0.3"); /* the others wait on this flight */
         ratls_collateral_source_clear_memory(src);
         pthread_barrier_t go;
         assert_int_equal(pthread_barrier_init(&go, NULL, NTHREADS), 0);
@@ -1273,7 +1138,7 @@ static void populate(const char *dir)
     expect_verified(st, r, "populating the disk cache");
     ratls_result_free(r);
     ratls_collateral_source_free(src);
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__reset");
 }
 
 /* The cache file of one item kind ("tcb_info", "qe_identity", "pck_crl", "root_ca_crl"). */
@@ -1341,7 +1206,7 @@ static void expect_one_refetch(const char *dir, const char *route, const char *l
         expect_log(log_sub);
     ratls_collateral_source_free(b);
 
-    ctl(&g_sd, "/__reset");
+    standin_ctl(&g_sd, "/__reset");
     ratls_collateral_source *c = source_for(g_sd.base, 1, dir);
     ratls_collateral_source_set_offline(c, 1);
     st = verify_sim(c, &g_good, NULL, T, &r);

@@ -11,11 +11,8 @@
  * took.
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,13 +28,11 @@
 #include <openssl/x509.h>
 
 #include "../tdx/vectors_util.h"
+#include "../collateral/standin_util.h"
 #include "collateral/source.h"
-#include "net/http.h"
 #include "ratls/ratls.h"
 #include "snp/snp.h"
 #include "snp_synth.h"
-
-extern char **environ;
 
 #define T_NOW INT64_C(1780000000) /* 2026-05-28: inside every real VCEK's window and the synthetic PKI's */
 #define DAY INT64_C(86400)
@@ -46,38 +40,6 @@ extern char **environ;
 /* ------------------------------------------------------------------ */
 /* utilities                                                            */
 /* ------------------------------------------------------------------ */
-
-static void write_bytes(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot write %s: %s", path, strerror(errno));
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* Files in dir whose name contains `part`. */
 static int files_with(const char *dir, const char *part)
@@ -105,12 +67,6 @@ static uint64_t le64(const uint8_t *p)
 /* fixtures: a temporary folder, the synthetic PKI, the stand-in        */
 /* ------------------------------------------------------------------ */
 
-typedef struct standin {
-    pid_t pid;
-    int in_fd; /* its stdin: closing it stops the stand-in */
-    char base[64];
-} standin;
-
 static char g_tmp[64];
 static unsigned g_seq;
 static standin g_sd;
@@ -131,84 +87,18 @@ static void tmp_file(char *out, size_t n, const char *name, const void *buf, siz
     write_bytes(out, buf, len);
 }
 
-static void standin_start(standin *sd)
+/* A CRL in the synthetic ARK's name, signed with key, for [last, next]: DER in a file. */
+static void mk_crl_file(EVP_PKEY *key, int64_t last, int64_t next, const char *name, char *out, size_t n)
 {
-    int in[2], out[2];
-    memset(sd, 0, sizeof *sd);
-    assert_int_equal(pipe(in), 0);
-    assert_int_equal(pipe(out), 0);
-    for (int i = 0; i < 2; i++) { /* no other child may inherit the ends */
-        fcntl(in[i], F_SETFD, FD_CLOEXEC);
-        fcntl(out[i], F_SETFD, FD_CLOEXEC);
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    char *argv[] = {(char *)"/usr/bin/python3", (char *)RATLS_KDS_STANDIN, NULL};
-    int rc = posix_spawn(&sd->pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0)
-        fail_msg("cannot start %s: %s", RATLS_KDS_STANDIN, strerror(rc));
-    sd->in_fd = in[1];
-    char line[64];
-    size_t n = 0;
-    while (n + 1 < sizeof line) {
-        ssize_t k = read(out[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    line[n] = 0;
-    close(out[0]);
-    int port = 0;
-    if (sscanf(line, "PORT %d", &port) != 1 || port <= 0)
-        fail_msg("the stand-in did not announce its port (got \"%s\")", line);
-    snprintf(sd->base, sizeof sd->base, "http://127.0.0.1:%d", port);
+    size_t len = 0;
+    uint8_t *crl = synth_mk_crl(g_s.ark, key, last, next, 0, &len);
+    assert_non_null(crl);
+    tmp_file(out, n, name, crl, len);
+    OPENSSL_free(crl);
 }
 
-static void standin_stop(standin *sd)
-{
-    if (sd->pid <= 0)
-        return;
-    close(sd->in_fd);
-    int st = 0;
-    waitpid(sd->pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        printf("  (stand-in %d ended with status 0x%x)\n", (int)sd->pid, st);
-    sd->pid = 0;
-}
-
-/* A control request: must answer 200. Returns the body (caller frees). */
-static char *ctl_body(const char *fmt, ...) RATLS_PRINTF(1, 2);
-static char *ctl_body(const char *fmt, ...)
-{
-    char path[2048], url[2200], err[1024] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    snprintf(url, sizeof url, "%s%s", g_sd.base, path);
-    http_opts o = {.connect_timeout_ms = 3000,
-                   .total_timeout_ms = 5000,
-                   .max_body = 1u << 20,
-                   .retries = 0,
-                   .backoff_ms = 10,
-                   .max_retry_wait_ms = 0,
-                   .tls_verify = 1};
-    http_resp r;
-    ratls_status st = http_get(&o, url, NULL, &r, err, sizeof err);
-    if (st != RATLS_OK)
-        fail_msg("control request %s failed: %s (%s)", url, ratls_status_name(st), err);
-    char *body = (char *)r.body;
-    r.body = NULL;
-    http_resp_clear(&r);
-    return body;
-}
-
-#define ctl(...) free(ctl_body(__VA_ARGS__))
+/* Control requests to the stand-in. */
+#define ctl(...) standin_ctl(&g_sd, __VA_ARGS__)
 
 /* %-escape a KDS path (with its query) for the control API. */
 static void url_escape(const char *in, char *out, size_t n)
@@ -235,24 +125,11 @@ static void serve(const char *path, const char *file, int der)
 
 static void fault(const char *route, const char *mode, int count, const char *arg)
 {
-    if (arg)
-        ctl("/__fault?route=%s&mode=%s&count=%d&arg=%s", route, mode, count, arg);
-    else
-        ctl("/__fault?route=%s&mode=%s&count=%d", route, mode, count);
+    standin_fault(&g_sd, route, mode, count, arg);
 }
 
 /* The stand-in's count for a route or a "PATH?QUERY" since the last reset. */
-static long requests(const char *key)
-{
-    char *body = ctl_body("/__stats");
-    json_t *o = json_loads(body, 0, NULL);
-    assert_non_null(o);
-    json_t *v = json_object_get(o, key);
-    long n = json_is_integer(v) ? (long)json_integer_value(v) : 0;
-    json_decref(o);
-    free(body);
-    return n;
-}
+static long requests(const char *key) { return standin_stat(&g_sd, key); }
 
 /* A source on the stand-in: short backoff, Retry-After honoured up to 5 s. */
 static ratls_collateral_source *new_source(const char *cache_dir)
@@ -271,6 +148,37 @@ static ratls_status get_synth(ratls_collateral_source *s, unsigned want, snp_kds
 {
     return source_get_snp(s, g_s.pin, RATLS_SNP_PRODUCT_MILAN, g_o.chip_id, le64(g_o.tcb), want, T_NOW, out, err, n);
 }
+
+/* get_synth, which must succeed. */
+static void get_synth_ok(ratls_collateral_source *s, unsigned want, snp_kds_parts *out)
+{
+    char err[1024] = "";
+    ratls_status st = get_synth(s, want, out, err, sizeof err);
+    if (st != RATLS_OK)
+        fail_msg("%s: %s", ratls_status_name(st), err);
+}
+
+static ratls_collateral_stats stats_of(ratls_collateral_source *s)
+{
+    ratls_collateral_stats cs;
+    ratls_collateral_source_stats(s, &cs);
+    return cs;
+}
+
+/* The stand-in's counts for the good synthetic items since the last reset,
+ * and nothing else asked for; s (unless NULL) counted the same requests. */
+static void expect_item_requests_(ratls_collateral_source *s, long chain, long crl, long vcek, int line)
+{
+    long c = requests("/vcek/v1/Milan/cert_chain"), r = requests("/vcek/v1/Milan/crl"), v = requests(g_vcek_path);
+    long total = requests("total");
+    if (c != chain || r != crl || v != vcek || total != chain + crl + vcek)
+        fail_msg("line %d: the stand-in counted chain=%ld crl=%ld vcek=%ld total=%ld, expected %ld %ld %ld", line, c, r,
+                 v, total, chain, crl, vcek);
+    if (s && stats_of(s).upstream_requests != (uint64_t)total)
+        fail_msg("line %d: the source counted %llu requests, the stand-in %ld", line,
+                 (unsigned long long)stats_of(s).upstream_requests, total);
+}
+#define expect_item_requests(s, chain, crl, vcek) expect_item_requests_(s, chain, crl, vcek, __LINE__)
 
 #define ALL (SNP_KDS_CHAIN | SNP_KDS_CRL | SNP_KDS_VCEK)
 
@@ -293,13 +201,10 @@ static int group_setup(void **state)
     synth_build(&g_s, &g_o);
     tmp_file(g_chain, sizeof g_chain, "chain.pem", g_s.chain_pem, g_s.chain_len);
     tmp_file(g_vcek, sizeof g_vcek, "vcek.der", g_s.vek_der, g_s.vek_len);
-    size_t cl = 0;
-    uint8_t *crl = synth_mk_crl(g_s.ark, g_s.ark_key, T_NOW - DAY, T_NOW + 7 * DAY, 0, &cl);
-    tmp_file(g_crl, sizeof g_crl, "crl.der", crl, cl);
-    OPENSSL_free(crl);
+    mk_crl_file(g_s.ark_key, T_NOW - DAY, T_NOW + 7 * DAY, "crl.der", g_crl, sizeof g_crl);
     /* default TCB {3,0,0,0,0,0,8,0xd1}: bl 3, tee 0, snp 8, ucode 209 */
     synth_vcek_path(g_o.chip_id, "blSPL=3&teeSPL=0&snpSPL=8&ucodeSPL=209", g_vcek_path, sizeof g_vcek_path);
-    standin_start(&g_sd);
+    standin_start(&g_sd, RATLS_KDS_STANDIN, NULL);
     return 0;
 }
 
@@ -480,28 +385,49 @@ static void test_synth_fetch_and_memory(void **state)
     (void)state;
     ratls_collateral_source *s = new_source(NULL);
     snp_kds_parts parts;
-    char err[1024] = "";
-    ratls_status st = get_synth(s, ALL, &parts, err, sizeof err);
-    if (st)
-        fail_msg("%s: %s", ratls_status_name(st), err);
+    get_synth_ok(s, ALL, &parts);
     assert_memory_equal(parts.chain, g_s.chain_pem, g_s.chain_len);
     assert_memory_equal(parts.vcek, g_s.vek_der, g_s.vek_len);
     verify_synth(&parts);
     snp_kds_parts_clear(&parts);
-    assert_int_equal(requests("/vcek/v1/Milan/cert_chain"), 1);
-    assert_int_equal(requests("/vcek/v1/Milan/crl"), 1);
-    assert_int_equal(requests(g_vcek_path), 1);
-    ratls_collateral_stats a, b;
-    ratls_collateral_source_stats(s, &a);
-    assert_int_equal(a.upstream_requests, 3);
+    expect_item_requests(s, 1, 1, 1);
+    ratls_collateral_stats a = stats_of(s);
 
-    assert_int_equal(get_synth(s, ALL, &parts, err, sizeof err), RATLS_OK);
+    get_synth_ok(s, ALL, &parts);
     verify_synth(&parts);
     snp_kds_parts_clear(&parts);
-    ratls_collateral_source_stats(s, &b);
-    assert_int_equal(b.upstream_requests, a.upstream_requests);
+    ratls_collateral_stats b = stats_of(s);
     assert_int_equal(b.memory_hits, a.memory_hits + 3);
-    assert_int_equal(requests("total"), 3);
+    expect_item_requests(s, 1, 1, 1);
+    ratls_collateral_source_free(s);
+}
+
+/* Every item fetched by a source on the cache folder `dir`, which then holds them. */
+static void fill_cache(const char *dir)
+{
+    ratls_collateral_source *s = new_source(dir);
+    snp_kds_parts parts;
+    get_synth_ok(s, ALL, &parts);
+    snp_kds_parts_clear(&parts);
+    expect_item_requests(s, 1, 1, 1);
+    ratls_collateral_source_free(s);
+    assert_int_equal(files_with(dir, ".json"), 3);
+}
+
+/* A new source on the filled cache folder `dir` (offline or not): every item
+ * from disk, verified, and no request. */
+static void expect_all_from_disk(const char *dir, int offline)
+{
+    ratls_collateral_source *s = new_source(dir);
+    ratls_collateral_source_set_offline(s, offline);
+    snp_kds_parts parts;
+    get_synth_ok(s, ALL, &parts);
+    verify_synth(&parts);
+    snp_kds_parts_clear(&parts);
+    ratls_collateral_stats st = stats_of(s);
+    assert_int_equal(st.upstream_requests, 0);
+    assert_int_equal(st.disk_hits, 3);
+    expect_item_requests(NULL, 1, 1, 1); /* those that filled the cache */
     ratls_collateral_source_free(s);
 }
 
@@ -511,25 +437,8 @@ static void test_synth_disk_cache(void **state)
     (void)state;
     char dir[128];
     new_dir(dir, sizeof dir, "cache");
-    ratls_collateral_source *s = new_source(dir);
-    snp_kds_parts parts;
-    char err[1024] = "";
-    assert_int_equal(get_synth(s, ALL, &parts, err, sizeof err), RATLS_OK);
-    snp_kds_parts_clear(&parts);
-    ratls_collateral_source_free(s);
-    assert_int_equal(requests("total"), 3);
-    assert_int_equal(files_with(dir, ".json"), 3);
-
-    s = new_source(dir);
-    assert_int_equal(get_synth(s, ALL, &parts, err, sizeof err), RATLS_OK);
-    verify_synth(&parts);
-    snp_kds_parts_clear(&parts);
-    ratls_collateral_stats st;
-    ratls_collateral_source_stats(s, &st);
-    assert_int_equal(st.upstream_requests, 0);
-    assert_int_equal(st.disk_hits, 3);
-    assert_int_equal(requests("total"), 3);
-    ratls_collateral_source_free(s);
+    fill_cache(dir);
+    expect_all_from_disk(dir, 0);
 }
 
 /* Offline: an empty cache cannot serve; the disk cache can. */
@@ -547,21 +456,8 @@ static void test_synth_offline(void **state)
     assert_int_equal(requests("total"), 0);
     ratls_collateral_source_free(s);
 
-    s = new_source(dir); /* fill the disk cache online */
-    assert_int_equal(get_synth(s, ALL, &parts, err, sizeof err), RATLS_OK);
-    snp_kds_parts_clear(&parts);
-    ratls_collateral_source_free(s);
-
-    s = new_source(dir);
-    ratls_collateral_source_set_offline(s, 1);
-    assert_int_equal(get_synth(s, ALL, &parts, err, sizeof err), RATLS_OK);
-    verify_synth(&parts);
-    snp_kds_parts_clear(&parts);
-    ratls_collateral_stats st;
-    ratls_collateral_source_stats(s, &st);
-    assert_int_equal(st.upstream_requests, 0);
-    assert_int_equal(requests("total"), 3);
-    ratls_collateral_source_free(s);
+    fill_cache(dir); /* online */
+    expect_all_from_disk(dir, 1);
 }
 
 /* KDS throttling: 429 with Retry-After: 1, then the VCEK. */
@@ -571,16 +467,9 @@ static void test_synth_429_retry_after(void **state)
     fault("vcek", "429", 1, "1");
     ratls_collateral_source *s = new_source(NULL);
     snp_kds_parts parts;
-    char err[1024] = "";
-    ratls_status st = get_synth(s, SNP_KDS_CHAIN | SNP_KDS_VCEK, &parts, err, sizeof err);
-    if (st)
-        fail_msg("%s: %s", ratls_status_name(st), err);
+    get_synth_ok(s, SNP_KDS_CHAIN | SNP_KDS_VCEK, &parts);
     snp_kds_parts_clear(&parts);
-    assert_int_equal(requests(g_vcek_path), 2);
-    assert_int_equal(requests("/vcek/v1/Milan/cert_chain"), 1);
-    ratls_collateral_stats cs;
-    ratls_collateral_source_stats(s, &cs);
-    assert_int_equal(cs.upstream_requests, 3);
+    expect_item_requests(s, 1, 0, 2);
     ratls_collateral_source_free(s);
 }
 
@@ -697,22 +586,16 @@ static void test_reject_chain_impostor_ark(void **state)
 static void test_reject_crl_not_by_ark(void **state)
 {
     (void)state;
-    size_t n = 0;
-    uint8_t *crl = synth_mk_crl(g_s.ark, g_s.ask_key, T_NOW - DAY, T_NOW + 7 * DAY, 0, &n);
     char f[512];
-    tmp_file(f, sizeof f, "crl-by-ask.der", crl, n);
-    OPENSSL_free(crl);
+    mk_crl_file(g_s.ask_key, T_NOW - DAY, T_NOW + 7 * DAY, "crl-by-ask.der", f, sizeof f);
     reject_once("crl", f, "/vcek/v1/Milan/crl", RATLS_ERR_CRL_SIGNATURE);
 }
 
 static void test_reject_crl_stale(void **state)
 {
     (void)state;
-    size_t n = 0;
-    uint8_t *crl = synth_mk_crl(g_s.ark, g_s.ark_key, T_NOW - 30 * DAY, T_NOW - DAY, 0, &n);
     char f[512];
-    tmp_file(f, sizeof f, "crl-stale.der", crl, n);
-    OPENSSL_free(crl);
+    mk_crl_file(g_s.ark_key, T_NOW - 30 * DAY, T_NOW - DAY, "crl-stale.der", f, sizeof f);
     reject_once("crl", f, "/vcek/v1/Milan/crl", RATLS_ERR_CRL_EXPIRED);
 }
 
@@ -838,13 +721,7 @@ static void test_threads_one_request_per_item(void **state)
             fail_msg("thread %d: %s (%s)", i, ratls_status_name(w[i].st), w[i].err);
     }
     pthread_barrier_destroy(&b);
-    assert_int_equal(requests("/vcek/v1/Milan/cert_chain"), 1);
-    assert_int_equal(requests("/vcek/v1/Milan/crl"), 1);
-    assert_int_equal(requests(g_vcek_path), 1);
-    assert_int_equal(requests("total"), 3);
-    ratls_collateral_stats cs;
-    ratls_collateral_source_stats(s, &cs);
-    assert_int_equal(cs.upstream_requests, 3);
+    expect_item_requests(s, 1, 1, 1);
     ratls_collateral_source_free(s);
 }
 
@@ -860,20 +737,29 @@ static void test_set_kds_url(void **state)
     ratls_collateral_source_free(s);
 }
 
+/* A verifier on source s; with_ark: trusting the synthetic ARK. */
+static ratls_verifier *new_verifier(ratls_collateral_source *s, int with_ark)
+{
+    ratls_verifier *v = ratls_verifier_new();
+    assert_non_null(v);
+    ratls_verifier_set_collateral_source(v, s);
+    if (with_ark) {
+        unsigned char *ark = NULL;
+        int n = i2d_X509(g_s.ark, &ark);
+        assert_true(n > 0);
+        assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ark, (size_t)n), RATLS_OK);
+        OPENSSL_free(ark);
+    }
+    return v;
+}
+
 /* The verifier fetches what the caller does not supply through its source,
  * and remembers the chain it verified. */
 static void test_verifier_fetches(void **state)
 {
     (void)state;
     ratls_collateral_source *s = new_source(NULL);
-    ratls_verifier *v = ratls_verifier_new();
-    assert_non_null(v);
-    ratls_verifier_set_collateral_source(v, s);
-    unsigned char *ark = NULL;
-    int n = i2d_X509(g_s.ark, &ark);
-    assert_true(n > 0);
-    assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ark, (size_t)n), RATLS_OK);
-    OPENSSL_free(ark);
+    ratls_verifier *v = new_verifier(s, 1);
     ratls_result *res = NULL;
     ratls_status st =
         ratls_verifier_verify_snp(v, g_s.report, sizeof g_s.report, NULL, RATLS_SNP_PRODUCT_UNKNOWN, NULL, T_NOW, &res);
@@ -906,13 +792,7 @@ static void test_verifier_fetches(void **state)
     fault("crl", "404", 100, NULL);
     s = new_source(NULL);
     ratls_collateral_source_set_retries(s, 0, 10, 5000);
-    v = ratls_verifier_new();
-    assert_non_null(v);
-    ratls_verifier_set_collateral_source(v, s);
-    ark = NULL;
-    n = i2d_X509(g_s.ark, &ark);
-    assert_int_equal(ratls_verifier_set_snp_ark_insecure(v, ark, (size_t)n), RATLS_OK);
-    OPENSSL_free(ark);
+    v = new_verifier(s, 1);
     st =
         ratls_verifier_verify_snp(v, g_s.report, sizeof g_s.report, NULL, RATLS_SNP_PRODUCT_UNKNOWN, NULL, T_NOW, &res);
     assert_int_not_equal(st, RATLS_OK);
@@ -939,9 +819,7 @@ static void test_verifier_fetches(void **state)
     /* offline with nothing cached: the chain cannot be had */
     s = new_source(NULL);
     ratls_collateral_source_set_offline(s, 1);
-    v = ratls_verifier_new();
-    assert_non_null(v);
-    ratls_verifier_set_collateral_source(v, s);
+    v = new_verifier(s, 0);
     assert_int_equal(
         ratls_verifier_verify_snp(v, g_s.report, sizeof g_s.report, NULL, RATLS_SNP_PRODUCT_MILAN, NULL, T_NOW, &res),
         RATLS_ERR_COLLATERAL_UNAVAILABLE);
