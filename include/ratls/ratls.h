@@ -397,6 +397,13 @@ RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_root_ca_crl_url(rat
  * honoured up to the retry wait cap). Returns RATLS_ERR_INVALID_ARGUMENT
  * unless base_url is an http(s) URL without a query. */
 RATLS_API RATLS_WUR ratls_status ratls_collateral_source_set_kds_url(ratls_collateral_source *s, const char *base_url);
+/* After a VCEK request fails and leaves no valid copy, the same VCEK is not
+ * asked for again for this many seconds (wall clock; default
+ * RATLS_KDS_VCEK_RETRY_DEFAULT, AMD KDS's pace of about one VCEK per 10 s per
+ * address); verifications asking for it meanwhile fail with the stored error.
+ * 0 asks again every time. */
+#define RATLS_KDS_VCEK_RETRY_DEFAULT 10
+RATLS_API void ratls_collateral_source_set_vcek_retry_interval(ratls_collateral_source *s, int64_t seconds);
 /* On-disk cache directory (created 0700 when needed), or NULL for none.
  * Files are written atomically, re-verified when read, and ignored (then
  * replaced) when corrupt; the oldest go when the directory exceeds its budget. */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -45,7 +46,7 @@
 #define MAX_OFFLINE 64
 #define DISK_MAX_FILE (4u * 1024u * 1024u)
 #define URL_MAX 2048
-#define KEY_MAX 96    /* cache key: also the disk file name (with ".json") */
+#define KEY_MAX 128   /* cache key: also the disk file name (with ".json") */
 #define PARAM_MAX 256 /* FMSPC, CA, or a KDS path: "vcek/v1/Milan/<hwid>?blSPL=..." */
 /* An item due for refresh (but still valid) is retried at most this often,
  * in verification time: a service that keeps serving a copy inside the
@@ -85,6 +86,7 @@ typedef struct item {
     uint64_t flights; /* completed refreshes */
     ratls_status ferr;
     char fmsg[512];
+    int64_t fail_mono; /* monotonic seconds of the last failed flight that left no copy; 0 none */
     uint64_t tick;
 } item;
 
@@ -109,6 +111,7 @@ struct ratls_collateral_source {
     char *cache_dir;
     uint64_t cache_max;
     int64_t margin;
+    int64_t vcek_retry; /* seconds a VCEK that failed is not asked for again */
     http_opts http;
     ratls_log_fn log;
     void *log_arg;
@@ -124,6 +127,23 @@ struct ratls_collateral_source {
 /* ------------------------------------------------------------------ */
 /* configuration                                                        */
 /* ------------------------------------------------------------------ */
+
+static int64_t mono_seconds(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 1;
+    return (int64_t)ts.tv_sec + 1; /* never 0: 0 means "no failure" */
+}
+
+void ratls_collateral_source_set_vcek_retry_interval(ratls_collateral_source *s, int64_t seconds)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->vcek_retry = seconds > 0 ? seconds : 0;
+    pthread_mutex_unlock(&s->mu);
+}
 
 static void http_log_bridge(void *arg, ratls_log_level lvl, const char *msg)
 {
@@ -155,6 +175,7 @@ ratls_collateral_source *ratls_collateral_source_new(void)
     }
     s->cache_max = RATLS_COLLATERAL_CACHE_MAX_DEFAULT;
     s->margin = RATLS_COLLATERAL_REFRESH_MARGIN_DEFAULT;
+    s->vcek_retry = RATLS_KDS_VCEK_RETRY_DEFAULT;
     s->http.connect_timeout_ms = 5000;
     s->http.total_timeout_ms = 20000;
     s->http.max_body = 1024u * 1024u;
@@ -798,12 +819,19 @@ static item *get_item_locked(ratls_collateral_source *s, const char *key, unsign
     item *it = find_item_locked(s, key);
     if (it)
         return it;
-    if (s->nitems == MAX_ITEMS) { /* evict the least recently used idle item */
+    if (s->nitems == MAX_ITEMS) {
+        /* evict the least recently used idle item, one without a verified
+         * copy first: failed requests (e.g. VCEKs for forged CHIP_IDs)
+         * never push out collateral that verified */
         size_t victim = SIZE_MAX;
-        for (size_t i = 0; i < s->nitems; i++)
-            if (!s->items[i]->inflight && !s->items[i]->waiters &&
-                (victim == SIZE_MAX || s->items[i]->tick < s->items[victim]->tick))
+        for (size_t i = 0; i < s->nitems; i++) {
+            const item *c = s->items[i];
+            if (c->inflight || c->waiters)
+                continue;
+            if (victim == SIZE_MAX || (!c->has && s->items[victim]->has) ||
+                (c->has == s->items[victim]->has && c->tick < s->items[victim]->tick))
                 victim = i;
+        }
         if (victim == SIZE_MAX)
             return NULL;
         item_drop_copy(s->items[victim]);
@@ -935,6 +963,16 @@ static ratls_status item_get(ratls_collateral_source *s, const req *q, copy *out
             }
             continue;
         }
+        /* AMD KDS throttles VCEK requests (HTTP 429, about one per 10 s): a
+         * VCEK that just failed, e.g. for a forged CHIP_ID, is not asked
+         * for again at once. Wall-clock time: this limits requests, it
+         * judges nothing. */
+        if (!it->has && kind == K_SNP_VCEK && it->ferr != RATLS_OK && it->fail_mono && s->vcek_retry > 0 &&
+            mono_seconds() - it->fail_mono < s->vcek_retry) {
+            st = set_err(err, errlen, it->ferr, "%s (not asked again for %lld s: AMD KDS throttles VCEK requests)",
+                         it->fmsg, (long long)s->vcek_retry);
+            break;
+        }
         /* this thread flies */
         req r = *q;
         build_url(s, kind, param, r.url, sizeof r.url);
@@ -966,6 +1004,7 @@ static ratls_status item_get(ratls_collateral_source *s, const req *q, copy *out
         seen = it->flights;
         it->ferr = fs;
         snprintf(it->fmsg, sizeof it->fmsg, "%s", fs ? ferr : "");
+        it->fail_mono = fs != RATLS_OK && !it->has ? mono_seconds() : 0;
         if (fs == RATLS_OK) {
             if (from_disk)
                 s->stats.disk_hits++;
@@ -1220,8 +1259,8 @@ ratls_status source_get_snp(ratls_collateral_source *s, const uint8_t ark_pin[32
 
     const char *pn = ratls_snp_product_name(p);
     const char *side = (want & SNP_KDS_VLEK) ? "vlek" : "vcek";
-    char anchor[24];
-    hex_encode(ark_pin, 8, anchor + 4);
+    char anchor[40]; /* "ark-" and 16 bytes of the pin */
+    hex_encode(ark_pin, 16, anchor + 4);
     memcpy(anchor, "ark-", 4);
     snp_kds_want w;
     memset(&w, 0, sizeof w);

@@ -97,7 +97,9 @@ static ratls_status check_crl(X509 *ark, const uint8_t *body, size_t len, int64_
         return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL is not one DER or PEM CRL");
     int64_t last = 0, next = 0;
     ratls_status st = RATLS_OK;
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0)
+    if (X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0) /* a delta CRL, a scoped CRL, or one not understood */
+        st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has a critical extension ratls does not process");
+    else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0)
         st = set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "the CRL was not issued by the ARK");
     else if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1)
         st = set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "the CRL's signature does not verify under the ARK");

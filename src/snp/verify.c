@@ -67,11 +67,16 @@ static void emit(ratls_result *r, const char *id, const pending *p)
         result_check_add(r, id, p->o, "%s", p->detail);
 }
 
+/* The window shrinks to [nb, na): OpenSSL holds a certificate expired at
+ * notAfter itself and check_crl a CRL stale at nextUpdate, so the last
+ * second the verifier may remember them for is na - 1. */
 static void narrow(snp_ctx *c, const ASN1_TIME *nb, const ASN1_TIME *na)
 {
     int64_t f = INT64_MAX, t = INT64_MIN; /* unreadable: the window closes */
-    if (snp_asn1_unix(nb, &f) != 0 || snp_asn1_unix(na, &t) != 0)
+    if (snp_asn1_unix(nb, &f) != 0 || snp_asn1_unix(na, &t) != 0 || t == INT64_MIN)
         f = INT64_MAX, t = INT64_MIN;
+    else
+        t--;
     if (f > c->from)
         c->from = f;
     if (t < c->to)
@@ -166,7 +171,7 @@ static int check_signature(snp_ctx *c, const uint8_t point[97])
     }
     /* R and S occupy 48 of their 72 bytes; the rest must be zero (the parser
      * checks the padding) */
-    ec_pub *k = ec_pub_p384_from_point(point);
+    ec_pub *k = point ? ec_pub_p384_from_point(point) : NULL;
     int ok = k && ecdsa_p384_verify_le(k, rep->raw, SNP_SIGNED_LEN, rep->sig_r, rep->sig_s) == 1;
     ec_pub_free(k);
     ERR_clear_error();
@@ -264,7 +269,9 @@ static void check_crl(snp_ctx *c, const uint8_t *der, size_t len, int64_t now, p
     time_t t = (time_t)now;
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
     X509_REVOKED *rev = NULL;
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->ark)) != 0)
+    if (X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0) /* a delta CRL, a scoped CRL, or one not understood */
+        pend(out, RATLS_ERR_CRL_FORMAT, RATLS_CHECK_FAIL, "the CRL has a critical extension ratls does not process");
+    else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->ark)) != 0)
         pend(out, RATLS_ERR_CRL_ISSUER, RATLS_CHECK_FAIL, "the CRL was not issued by ARK-%s",
              ratls_snp_product_name(c->product));
     else if (X509_CRL_verify(crl, X509_get0_pubkey(c->ark)) != 1)
@@ -458,7 +465,7 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
     /* Product: the report's CPUID (v3+) wins; a contradicting hint is an error. */
     c.product = rep->has_cpuid ? snp_product_from_cpuid(rep->cpuid_fam_id, rep->cpuid_mod_id) : product_hint;
     if (rep->has_cpuid && product_hint != RATLS_SNP_PRODUCT_UNKNOWN && product_hint != c.product) {
-        result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain", "the report's CPUID says %s, the caller said %s",
+        result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "the report's CPUID says %s, the caller said %s",
                     ratls_snp_product_name(c.product), ratls_snp_product_name(product_hint));
         goto out;
     }
@@ -466,9 +473,24 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
     if (c.product == RATLS_SNP_PRODUCT_UNKNOWN && pt.vcek && load_vek(&c, pt.vcek, pt.vcek_len, vk) != 0)
         goto out;
     if (c.product == RATLS_SNP_PRODUCT_UNKNOWN) {
-        result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain",
-                    "unknown product: the report has no CPUID (v2), no product was given and no VCEK names one; "
-                    "pass Milan, Genoa or Turin");
+        if (rep->has_cpuid)
+            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain",
+                        "unknown product: CPUID family 0x%02x model 0x%02x is not Milan, Genoa or Turin",
+                        rep->cpuid_fam_id, rep->cpuid_mod_id);
+        else
+            result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain",
+                        "unknown product: the report has no CPUID (v2), no product was given and no VCEK names one; "
+                        "pass Milan, Genoa or Turin");
+        goto out;
+    }
+    /* A report nobody could have signed is refused before anything is
+     * fetched for it: an unauthenticated report makes no request to KDS. */
+    if (rep->signature_algo != 1 || rep->signing_key == SNP_SIGNING_KEY_NONE) {
+        result_check_add(r, "snp.chain", RATLS_CHECK_SKIP, "not evaluated: the report cannot be verified");
+        (void)check_signature(&c, NULL);
+        static const char *const rest[] = {"snp.tcb", "snp.crl", "snp.policy", "snp.measurement"};
+        for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+            result_check_add(r, rest[i], RATLS_CHECK_SKIP, "not evaluated: the report is not authentic");
         goto out;
     }
     /* The trust anchor: the library's pin for the product, unless a test
@@ -490,7 +512,7 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
     snp_cache_entry hit;
     int keyed = cache_key(&c, &pt, ckey) == 0;
     int cached = v && keyed && verifier_snp_lookup(v, gen, ckey, now, &hit);
-    int chain_ok = 0;
+    int chain_ok = 0, key_bad = 0;
     if (cached) {
         c.vi = hit.vi;
         memcpy(point, hit.point, sizeof point);
@@ -512,11 +534,11 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
             goto out;
         }
         chain_ok = check_chain(&c, now) == 0;
-        if (chain_ok) {
-            if (vek_point(c.vek, point) != 0) {
-                result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature", "the VCEK key is not ECDSA P-384");
-                chain_ok = 0;
-            }
+        if (chain_ok && vek_point(c.vek, point) != 0) {
+            result_fail(r, RATLS_ERR_SNP_REPORT_SIGNATURE, "snp.signature", "the %s key is not ECDSA P-384",
+                        rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+            key_bad = 1;
+            chain_ok = 0;
         }
         if (chain_ok && pt.crl)
             check_crl(&c, pt.crl, pt.crl_len, now, &crl);
@@ -535,7 +557,7 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
      * the signature is checked only with a VCEK that chains to the pinned ARK,
      * and the report's contents are judged only once it verified. */
     int sig_ok = chain_ok && check_signature(&c, point) == 0;
-    if (!chain_ok)
+    if (!chain_ok && !key_bad)
         result_check_add(r, "snp.signature", RATLS_CHECK_SKIP, "not evaluated: the VCEK is not verified");
     if (!(chain_ok && sig_ok)) {
         static const char *const rest[] = {"snp.tcb", "snp.crl", "snp.policy", "snp.measurement"};

@@ -141,6 +141,7 @@ static ratls_collateral_source *new_source(const char *cache_dir)
         assert_int_equal(ratls_collateral_source_set_cache_dir(s, cache_dir), RATLS_OK);
     ratls_collateral_source_set_retries(s, 2, 10, 5000);
     ratls_collateral_source_set_timeouts(s, 3000, 10000);
+    ratls_collateral_source_set_vcek_retry_interval(s, 0); /* test_vcek_failure_held shows the default */
     return s;
 }
 
@@ -494,6 +495,33 @@ static void test_synth_429_beyond_cap(void **state)
     ratls_collateral_source_free(s);
 }
 
+/* A VCEK that failed is not asked for again within the retry interval (AMD
+ * KDS's pace); other items are, and the interval can be turned off. */
+static void test_vcek_failure_held(void **state)
+{
+    (void)state;
+    fault("vcek", "404", 1, NULL);
+    ratls_collateral_source *s = new_source(NULL);
+    ratls_collateral_source_set_vcek_retry_interval(s, 3600);
+    snp_kds_parts parts;
+    char err[1024] = "";
+    assert_int_equal(get_synth(s, SNP_KDS_CHAIN | SNP_KDS_VCEK, &parts, err, sizeof err), RATLS_ERR_HTTP_STATUS);
+    assert_int_equal(requests(g_vcek_path), 1);
+    err[0] = 0;
+    assert_int_equal(get_synth(s, SNP_KDS_CHAIN | SNP_KDS_VCEK, &parts, err, sizeof err), RATLS_ERR_HTTP_STATUS);
+    assert_non_null(strstr(err, "not asked again"));
+    assert_int_equal(requests(g_vcek_path), 1); /* held: no second request */
+    /* the chain and the CRL are not held back */
+    assert_int_equal(get_synth(s, SNP_KDS_CHAIN | SNP_KDS_CRL, &parts, err, sizeof err), RATLS_OK);
+    snp_kds_parts_clear(&parts);
+    /* with the interval off the VCEK is asked for again, and now served */
+    ratls_collateral_source_set_vcek_retry_interval(s, 0);
+    assert_int_equal(get_synth(s, SNP_KDS_CHAIN | SNP_KDS_VCEK, &parts, err, sizeof err), RATLS_OK);
+    snp_kds_parts_clear(&parts);
+    assert_int_equal(requests(g_vcek_path), 2);
+    ratls_collateral_source_free(s);
+}
+
 /* A VCEK under the synthetic ASK with the given TCB and HWID, DER in a file. */
 static void mk_vcek_file(const uint8_t tcb[8], const uint8_t hwid[64], const char *name, char *out, size_t n)
 {
@@ -761,6 +789,20 @@ static void test_verifier_fetches(void **state)
     ratls_collateral_source *s = new_source(NULL);
     ratls_verifier *v = new_verifier(s, 1);
     ratls_result *res = NULL;
+    /* a report no key signed (signing key 7) or with another algorithm makes no request */
+    uint8_t unsigned_rep[RATLS_SNP_REPORT_LEN];
+    for (int k = 0; k < 2; k++) {
+        memcpy(unsigned_rep, g_s.report, sizeof unsigned_rep);
+        if (k == 0)
+            unsigned_rep[0x48] = 7u << 2;
+        else
+            unsigned_rep[0x34] = 2;
+        assert_int_equal(ratls_verifier_verify_snp(v, unsigned_rep, sizeof unsigned_rep, NULL,
+                                                   RATLS_SNP_PRODUCT_UNKNOWN, NULL, T_NOW, &res),
+                         RATLS_ERR_SNP_REPORT_SIGNATURE);
+        ratls_result_free(res);
+    }
+    assert_int_equal(requests("total"), 0);
     ratls_status st =
         ratls_verifier_verify_snp(v, g_s.report, sizeof g_s.report, NULL, RATLS_SNP_PRODUCT_UNKNOWN, NULL, T_NOW, &res);
     if (st != RATLS_OK)
@@ -834,6 +876,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_real_milan, test_setup),
         cmocka_unit_test_setup(test_verifier_fetches, test_setup),
+        cmocka_unit_test_setup(test_vcek_failure_held, test_setup),
         cmocka_unit_test_setup(test_real_turin, test_setup),
         cmocka_unit_test_setup(test_real_chain_wrong_pin, test_setup),
         cmocka_unit_test_setup(test_synth_fetch_and_memory, test_setup),

@@ -206,7 +206,7 @@ static void test_real_chain_variants(void **state)
     /* the Turin report with a Turin hint that contradicts nothing, then a wrong hint */
     res = NULL;
     assert_int_equal(snpv(r, rl, v, vl, both, askl + arkl, RATLS_SNP_PRODUCT_GENOA, pol, T_NOW, &res),
-                     RATLS_ERR_UNTRUSTED_ROOT);
+                     RATLS_ERR_CERT_CHAIN);
     ratls_result_free(res);
     /* the Genoa KDS bundle for a Turin report */
     uint8_t *g;
@@ -601,6 +601,24 @@ static void test_synth_crl(void **state)
     expect_crl(&s, c, n, RATLS_OK);
     c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 1, &n); /* the ASK's serial */
     expect_crl(&s, c, n, RATLS_ERR_CERT_REVOKED);
+    /* a CRL with a critical extension (here a delta-CRL indicator) is not processed */
+    c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 0, &n);
+    {
+        const unsigned char *cp = c;
+        X509_CRL *dx = d2i_X509_CRL(NULL, &cp, (long)n);
+        ASN1_INTEGER *base = ASN1_INTEGER_new();
+        assert_true(dx && base && ASN1_INTEGER_set(base, 1));
+        assert_true(X509_CRL_add1_ext_i2d(dx, NID_delta_crl, base, 1, 0) == 1);
+        assert_true(X509_CRL_sign(dx, s.ark_key, EVP_sha384()) > 0);
+        OPENSSL_free(c);
+        c = NULL;
+        int dn = i2d_X509_CRL(dx, &c);
+        assert_true(dn > 0);
+        n = (size_t)dn;
+        ASN1_INTEGER_free(base);
+        X509_CRL_free(dx);
+    }
+    expect_crl(&s, c, n, RATLS_ERR_CRL_FORMAT);
     c = synth_mk_crl(s.ark, s.ark_key, now - day, now + day, 2, &n); /* the VCEK's serial */
     ratls_result *rv = NULL;
     assert_int_equal(crl_verify(&s, c, n, &rv), RATLS_ERR_CERT_REVOKED);
@@ -762,7 +780,8 @@ static void test_verifier_cache(void **state)
     assert_true(ratls_result_used_insecure_root(res));
     assert_false(detail_has(res, "snp.chain", "verified earlier"));
     assert_true(check_is(res, "snp.crl", RATLS_CHECK_PASS));
-    assert_int_equal(ratls_result_collateral_expiry(res), now + day); /* the CRL's nextUpdate is the first to end */
+    /* the CRL's nextUpdate is the first to end; its last valid second is the one before */
+    assert_int_equal(ratls_result_collateral_expiry(res), now + day - 1);
     ratls_result_free(res);
     /* warm: the chain and CRL come from memory */
     assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
@@ -798,7 +817,16 @@ static void test_verifier_cache(void **state)
     ratls_result_free(res);
     s.report[0x0A] &= (uint8_t)~0x08;
     synth_resign(&s);
-    /* outside the CRL's window the memory does not help: the CRL is stale */
+    /* outside the CRL's window the memory does not help: the CRL is stale,
+     * from its nextUpdate on, exactly as without the memory */
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + day - 1, &res),
+                     RATLS_OK);
+    ratls_result_free(res);
+    assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
+                                               now + day, &res),
+                     RATLS_ERR_CRL_EXPIRED);
+    ratls_result_free(res);
     assert_int_equal(ratls_verifier_verify_snp(v, s.report, sizeof s.report, &parts, RATLS_SNP_PRODUCT_UNKNOWN, NULL,
                                                now + 2 * day, &res),
                      RATLS_ERR_CRL_EXPIRED);

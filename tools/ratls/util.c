@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -118,16 +119,29 @@ static void fmt_time(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
-/* The checks an insecure switch skipped (their detail says so), comma-separated. */
-static size_t insecure_skips(const ratls_result *r, char *out, size_t cap)
+/* A check that passed or was skipped only because of an insecure switch:
+ * the library's details say so ("INSECURE test root", "allowed INSECURELY",
+ * "insecure switch"). */
+static int relies_on_insecure(const ratls_result *r, size_t i, const char **id)
+{
+    const char *detail;
+    ratls_check_outcome o;
+    if (ratls_result_check(r, i, id, &o, &detail) != RATLS_OK || o == RATLS_CHECK_FAIL || !detail)
+        return 0;
+    for (const char *p = detail; *p; p++)
+        if (strncasecmp(p, "insecure", 8) == 0)
+            return 1;
+    return 0;
+}
+
+/* Those checks, comma-separated. */
+static size_t insecure_checks(const ratls_result *r, char *out, size_t cap)
 {
     size_t n = ratls_result_check_count(r), k = 0, used = 0;
     out[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *id, *detail;
-        ratls_check_outcome o;
-        if (ratls_result_check(r, i, &id, &o, &detail) != RATLS_OK || o != RATLS_CHECK_SKIP || !detail ||
-            !strstr(detail, "insecure"))
+        const char *id;
+        if (!relies_on_insecure(r, i, &id))
             continue;
         int w = snprintf(out + used, cap - used, "%s%s", k ? ", " : "", id);
         if (w > 0 && (size_t)w < cap - used)
@@ -186,9 +200,9 @@ void cli_print_checklist(const ratls_result *r, const char *title, int64_t now)
         printf("WARNING:     verified against an INSECURE test root, not %s: this proves nothing about real "
                "hardware\n",
                ratls_result_tee(r) == RATLS_TEE_SEV_SNP ? "AMD's ARK" : "Intel's");
-    char skipped[512];
-    if (ratls_result_verified(r) && insecure_skips(r, skipped, sizeof skipped))
-        printf("Verdict:     VERIFIED, but INSECURE switches skipped: %s\n", skipped);
+    char weak[512];
+    if (ratls_result_verified(r) && insecure_checks(r, weak, sizeof weak))
+        printf("Verdict:     VERIFIED, relying on INSECURE switches for: %s\n", weak);
     else if (ratls_result_verified(r))
         printf("Verdict:     VERIFIED\n");
     else
@@ -210,18 +224,16 @@ void cli_print_json(const ratls_result *r, int64_t now)
         return;
     }
     json_object_set_new(o, "verified_at", json_integer(now));
-    /* the checks an insecure switch skipped: a verdict with these is weaker */
+    /* the checks that passed or were skipped only by an insecure switch */
     json_t *ins = json_array();
     size_t n = ratls_result_check_count(r);
     for (size_t i = 0; ins && i < n; i++) {
-        const char *id, *detail;
-        ratls_check_outcome oc;
-        if (ratls_result_check(r, i, &id, &oc, &detail) == RATLS_OK && oc == RATLS_CHECK_SKIP && detail &&
-            strstr(detail, "insecure"))
+        const char *id;
+        if (relies_on_insecure(r, i, &id))
             json_array_append_new(ins, json_string(id));
     }
     if (ins)
-        json_object_set_new(o, "insecure_skips", ins);
+        json_object_set_new(o, "insecure_checks", ins);
     char *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (out)
         printf("%s\n", out);
