@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <openssl/asn1.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -292,4 +293,82 @@ int snp_vek_der_parse(const uint8_t *der, size_t len, snp_vek_info *out, char *e
     X509_free(x);
     ERR_clear_error();
     return rc;
+}
+
+/* ---- chains and CRLs under the pinned ARK ---- */
+
+X509 *snp_find_ark(STACK_OF(X509) * sk, const uint8_t pin[32])
+{
+    for (int i = 0; i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+        uint8_t h[32];
+        if (snp_spki_sha256(x, h) == 0 && CRYPTO_memcmp(h, pin, 32) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+ratls_status snp_verify_path(X509 *ark, STACK_OF(X509) * untrusted, X509 *leaf, int depth, int64_t now,
+                             const char *legend, X509 **mid, char *err, size_t errlen)
+{
+    if (mid)
+        *mid = NULL;
+    ratls_status st = RATLS_ERR_NO_MEMORY;
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (!store || !ctx || !X509_STORE_add_cert(store, ark) || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+        set_err(err, errlen, st, "out of memory");
+        goto out;
+    }
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CHECK_SS_SIGNATURE);
+    X509_VERIFY_PARAM_set_depth(vp, depth);
+    if (X509_verify_cert(ctx) != 1) {
+        int e = X509_STORE_CTX_get_error(ctx);
+        st = set_err(err, errlen, snp_map_x509_err(e), "%s at depth %d (%s)", X509_verify_cert_error_string(e),
+                     X509_STORE_CTX_get_error_depth(ctx), legend);
+        goto out;
+    }
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    X509 *m = depth == 2 && sk_X509_num(path) == 3 ? sk_X509_value(path, 1) : NULL;
+    if (sk_X509_num(path) != depth + 1 || sk_X509_value(path, depth) != ark || X509_check_ca(ark) != 1 ||
+        (depth == 2 && (X509_check_ca(m) != 1 || X509_check_ca(leaf) != 0)) ||
+        (depth == 1 && X509_check_ca(leaf) != 1)) {
+        st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the path is not %s with CA flags on the CAs only (%s)",
+                     depth == 2 ? "leaf <- CA <- ARK" : "CA <- ARK", legend);
+        goto out;
+    }
+    if (mid)
+        *mid = m;
+    st = RATLS_OK;
+out:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return st;
+}
+
+ratls_status snp_crl_check(X509_CRL *crl, X509 *ark, int64_t now, int64_t *last, int64_t *next, char *err,
+                           size_t errlen)
+{
+    ratls_status st = RATLS_OK;
+    *last = *next = 0;
+    if (X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0) /* a delta CRL, a scoped CRL, or one not understood */
+        st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has a critical extension ratls does not process");
+    else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0)
+        st = set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "the CRL was not issued by the ARK");
+    else if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1)
+        st = set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "the CRL's signature does not verify under the ARK");
+    else if (snp_asn1_unix(X509_CRL_get0_lastUpdate(crl), last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
+             snp_asn1_unix(X509_CRL_get0_nextUpdate(crl), next) != 0)
+        st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has no readable lastUpdate and nextUpdate");
+    else if (now < *last)
+        st = set_err(err, errlen, RATLS_ERR_CRL_NOT_YET_VALID, "the CRL is not valid before %lld (lastUpdate)",
+                     (long long)*last);
+    else if (now >= *next)
+        st = set_err(err, errlen, RATLS_ERR_CRL_EXPIRED, "the CRL is stale: past its nextUpdate (%lld)",
+                     (long long)*next);
+    ERR_clear_error();
+    return st;
 }

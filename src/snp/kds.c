@@ -17,47 +17,6 @@ static int cert_window(X509 *x, int64_t *nb, int64_t *na)
     return snp_asn1_unix(X509_get0_notBefore(x), nb) == 0 && snp_asn1_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
 }
 
-/* Verify `leaf` up to the trusted `ark` (ARK self-signature included) at
- * now, through `mid` when not NULL; the path must be exactly leaf (<- mid)
- * <- ark. */
-static ratls_status verify_path(X509 *ark, X509 *mid, X509 *leaf, int64_t now, const char *what, char *err,
-                                size_t errlen)
-{
-    ratls_status st = RATLS_ERR_NO_MEMORY;
-    X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    if (!store || !ctx || !untrusted || !X509_STORE_add_cert(store, ark) || (mid && !sk_X509_push(untrusted, mid)) ||
-        !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-        set_err(err, errlen, st, "out of memory");
-        goto out;
-    }
-    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
-    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CHECK_SS_SIGNATURE);
-    X509_VERIFY_PARAM_set_depth(vp, mid ? 2 : 1);
-    if (X509_verify_cert(ctx) != 1) {
-        int e = X509_STORE_CTX_get_error(ctx);
-        st =
-            set_err(err, errlen, snp_map_x509_err(e), "%s: %s at depth %d (%s)", what, X509_verify_cert_error_string(e),
-                    X509_STORE_CTX_get_error_depth(ctx), mid ? "0 = VCEK, 1 = ASK, 2 = ARK" : "0 = ASK, 1 = ARK");
-        goto out;
-    }
-    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
-    int n = mid ? 3 : 2;
-    if (sk_X509_num(path) != n || sk_X509_value(path, n - 1) != ark || (mid && sk_X509_value(path, 1) != mid)) {
-        st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "%s: the path is not %s", what,
-                     mid ? "VCEK <- ASK <- ARK" : "ASK <- ARK");
-        goto out;
-    }
-    st = RATLS_OK;
-out:
-    sk_X509_free(untrusted);
-    X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
-    return st;
-}
-
 /* The chain body: exactly the pinned ARK and one CA it issued, valid at now. */
 static ratls_status load_chain(const uint8_t pin[32], const uint8_t *buf, size_t len, int64_t now, STACK_OF(X509) * sk,
                                X509 **ark, X509 **ask, char *err, size_t errlen)
@@ -68,24 +27,14 @@ static ratls_status load_chain(const uint8_t pin[32], const uint8_t *buf, size_t
     if (sk_X509_num(sk) != 2)
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN,
                        "the certificate chain has %d certificates, not 2 (ASK and ARK)", sk_X509_num(sk));
-    for (int i = 0; i < 2; i++) {
-        uint8_t h[32];
-        X509 *x = sk_X509_value(sk, i);
-        if (snp_spki_sha256(x, h) != 0)
-            return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "certificate %d of the chain has no readable key", i);
-        if (!*ark && CRYPTO_memcmp(h, pin, 32) == 0)
-            *ark = x;
-        else
-            *ask = x;
-    }
-    if (!*ark)
+    if (!(*ark = snp_find_ark(sk, pin)))
         return set_err(err, errlen, RATLS_ERR_UNTRUSTED_ROOT,
                        "no certificate of the chain carries the pinned ARK public key");
-    ratls_status st = verify_path(*ark, NULL, *ask, now, "the ASK", err, errlen);
+    *ask = sk_X509_value(sk, sk_X509_value(sk, 0) == *ark ? 1 : 0);
+    char sub[300] = "";
+    ratls_status st = snp_verify_path(*ark, NULL, *ask, 1, now, "0 = ASK, 1 = ARK", NULL, sub, sizeof sub);
     if (st)
-        return st;
-    if (X509_check_ca(*ark) != 1 || X509_check_ca(*ask) != 1)
-        return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the ARK and the ASK must both be CA certificates");
+        return set_err(err, errlen, st, "the ASK: %s", sub);
     return RATLS_OK;
 }
 
@@ -96,21 +45,7 @@ static ratls_status check_crl(X509 *ark, const uint8_t *body, size_t len, int64_
     if (!crl)
         return set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL is not one DER or PEM CRL");
     int64_t last = 0, next = 0;
-    ratls_status st = RATLS_OK;
-    if (X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0) /* a delta CRL, a scoped CRL, or one not understood */
-        st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has a critical extension ratls does not process");
-    else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0)
-        st = set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "the CRL was not issued by the ARK");
-    else if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1)
-        st = set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "the CRL's signature does not verify under the ARK");
-    else if (snp_asn1_unix(X509_CRL_get0_lastUpdate(crl), &last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
-             snp_asn1_unix(X509_CRL_get0_nextUpdate(crl), &next) != 0)
-        st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has no readable lastUpdate and nextUpdate");
-    else if (now < last)
-        st = set_err(err, errlen, RATLS_ERR_CRL_NOT_YET_VALID, "the CRL is not valid before %lld (lastUpdate)",
-                     (long long)last);
-    else if (now >= next)
-        st = set_err(err, errlen, RATLS_ERR_CRL_EXPIRED, "the CRL is past its nextUpdate (%lld)", (long long)next);
+    ratls_status st = snp_crl_check(crl, ark, now, &last, &next, err, errlen);
     X509_CRL_free(crl);
     if (st == RATLS_OK) {
         info->issued = last;
@@ -133,13 +68,17 @@ static ratls_status check_vcek(X509 *ark, X509 *ask, const snp_kds_want *w, cons
         st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the VCEK is not one DER certificate");
         goto out;
     }
-    X509 *vek = sk_X509_value(sk, 0);
-    if ((st = verify_path(ark, ask, vek, now, "the VCEK", err, errlen)))
+    X509 *vek = sk_X509_value(sk, 0), *mid = NULL;
+    STACK_OF(X509) *via = sk_X509_new_null();
+    if (!via || !sk_X509_push(via, ask))
+        st = set_err(err, errlen, RATLS_ERR_NO_MEMORY, "out of memory");
+    else if ((st = snp_verify_path(ark, via, vek, 2, now, "0 = VCEK, 1 = ASK, 2 = ARK", &mid, sub, sizeof sub)))
+        st = set_err(err, errlen, st, "the VCEK: %s", sub);
+    else if (mid != ask)
+        st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the VCEK: the path does not run through the chain's ASK");
+    sk_X509_free(via);
+    if (st)
         goto out;
-    if (X509_check_ca(vek) != 0) {
-        st = set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the VCEK is a CA certificate");
-        goto out;
-    }
     if ((st = snp_vek_info_parse(vek, &vi, sub, sizeof sub))) {
         st = set_err(err, errlen, st, "the VCEK's AMD extensions: %s", sub);
         goto out;

@@ -96,6 +96,19 @@ X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);
 ratls_status snp_map_x509_err(int x509_verify_error);
 /* Unix seconds of an ASN1_TIME: 0, or -1 if unreadable. */
 int snp_asn1_unix(const ASN1_TIME *t, int64_t *out);
+/* The first certificate of sk whose SubjectPublicKeyInfo SHA-256 is pin. */
+X509 *snp_find_ark(STACK_OF(X509) * sk, const uint8_t pin[32]);
+/* leaf <- ARK (depth 1) or leaf <- a CA from `untrusted` <- ARK (depth 2),
+ * ark trusted as given (the caller found it by its pin), at now: signatures
+ * (the ARK's own too), validity windows, CA flags on the CAs only. *mid (may
+ * be NULL) gets the intermediate. `legend` names the depths in messages
+ * ("0 = VCEK, 1 = ASK, 2 = ARK"). */
+ratls_status snp_verify_path(X509 *ark, STACK_OF(X509) * untrusted, X509 *leaf, int depth, int64_t now,
+                             const char *legend, X509 **mid, char *err, size_t errlen);
+/* The ARK's CRL: no critical extension, issued under the ARK's name, signed
+ * by its key, lastUpdate <= now < nextUpdate; *last and *next its window. */
+ratls_status snp_crl_check(X509_CRL *crl, X509 *ark, int64_t now, int64_t *last, int64_t *next, char *err,
+                           size_t errlen);
 /* "Milan-B0", "Genoa", "Turin" ... to a product. */
 ratls_snp_product snp_product_from_cert_name(const char *name);
 

@@ -87,72 +87,29 @@ static void narrow(snp_ctx *c, const ASN1_TIME *nb, const ASN1_TIME *na)
 static int check_chain(snp_ctx *c, int64_t now)
 {
     ratls_result *r = c->res;
-    const uint8_t *pin = c->pin;
-    X509 *ark = NULL;
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
-    if (!untrusted) {
-        result_fail(r, RATLS_ERR_NO_MEMORY, "snp.chain", "out of memory");
-        return -1;
-    }
-    for (int i = 0; i < sk_X509_num(c->pool); i++) {
-        X509 *x = sk_X509_value(c->pool, i);
-        uint8_t h[32];
-        if (snp_spki_sha256(x, h) != 0)
-            continue;
-        if (!ark && CRYPTO_memcmp(h, pin, 32) == 0)
-            ark = x;
-        else if (!sk_X509_push(untrusted, x)) {
-            sk_X509_free(untrusted);
-            result_fail(r, RATLS_ERR_NO_MEMORY, "snp.chain", "out of memory");
-            return -1;
-        }
-    }
+    X509 *ark = snp_find_ark(c->pool, c->pin);
     if (!ark) {
-        sk_X509_free(untrusted);
         result_fail(r, RATLS_ERR_UNTRUSTED_ROOT, "snp.chain",
                     "no certificate supplied carries the pinned ARK-%s public key (pass the %s ASK and ARK)",
                     ratls_snp_product_name(c->product), ratls_snp_product_name(c->product));
         return -1;
     }
-    int rc = -1;
-    X509_STORE *store = X509_STORE_new();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    if (!store || !ctx || !X509_STORE_add_cert(store, ark) || !X509_STORE_CTX_init(ctx, store, c->vek, untrusted)) {
-        result_fail(r, RATLS_ERR_NO_MEMORY, "snp.chain", "out of memory");
-        goto out;
-    }
-    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
-    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_CHECK_SS_SIGNATURE);
-    X509_VERIFY_PARAM_set_depth(vp, 2);
-    if (X509_verify_cert(ctx) != 1) {
-        int e = X509_STORE_CTX_get_error(ctx);
-        int d = X509_STORE_CTX_get_error_depth(ctx);
-        result_fail(r, snp_map_x509_err(e), "snp.chain", "%s at depth %d (0 = VCEK, 1 = ASK, 2 = ARK-%s)",
-                    X509_verify_cert_error_string(e), d, ratls_snp_product_name(c->product));
-        goto out;
-    }
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
-    if (sk_X509_num(chain) != 3 || sk_X509_value(chain, 2) != ark || X509_check_ca(sk_X509_value(chain, 1)) != 1 ||
-        X509_check_ca(ark) != 1 || X509_check_ca(c->vek) != 0) {
-        result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain",
-                    "the chain is not VCEK <- ASK <- ARK with CA flags on ASK and ARK only");
-        goto out;
+    char legend[64], err[400] = "";
+    snprintf(legend, sizeof legend, "0 = VCEK, 1 = ASK, 2 = ARK-%s", ratls_snp_product_name(c->product));
+    X509 *ask = NULL;
+    ratls_status st = snp_verify_path(ark, c->pool, c->vek, 2, now, legend, &ask, err, sizeof err);
+    if (st != RATLS_OK) {
+        result_fail(r, st, "snp.chain", "%s", err);
+        return -1;
     }
     result_check_add(r, "snp.chain", RATLS_CHECK_PASS, "VEK <- ASK <- ARK-%s (pinned key), valid at the given time",
                      ratls_snp_product_name(c->product));
-    c->ask = sk_X509_value(chain, 1); /* both are certificates of the pool */
+    c->ask = ask; /* both are certificates of the pool */
     c->ark = ark;
-    for (int i = 0; i < 3; i++) {
-        X509 *x = sk_X509_value(chain, i);
-        narrow(c, X509_get0_notBefore(x), X509_get0_notAfter(x));
-    }
-    rc = 0;
-out:
-    X509_STORE_CTX_free(ctx);
-    X509_STORE_free(store);
-    sk_X509_free(untrusted);
-    return rc;
+    X509 *const path[] = {c->vek, ask, ark};
+    for (int i = 0; i < 3; i++)
+        narrow(c, X509_get0_notBefore(path[i]), X509_get0_notAfter(path[i]));
+    return 0;
 }
 
 /* ECDSA P-384 / SHA-384 over bytes 0x000..0x29F; R and S little-endian. */
@@ -266,30 +223,21 @@ static void check_crl(snp_ctx *c, const uint8_t *der, size_t len, int64_t now, p
         pend(out, RATLS_ERR_CRL_FORMAT, RATLS_CHECK_FAIL, "the CRL is not one DER or PEM CRL");
         return;
     }
-    time_t t = (time_t)now;
-    const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+    const char *vek = c->rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
+    int64_t last, next;
+    char err[300] = "";
     X509_REVOKED *rev = NULL;
-    if (X509_CRL_get_ext_by_critical(crl, 1, -1) >= 0) /* a delta CRL, a scoped CRL, or one not understood */
-        pend(out, RATLS_ERR_CRL_FORMAT, RATLS_CHECK_FAIL, "the CRL has a critical extension ratls does not process");
-    else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c->ark)) != 0)
-        pend(out, RATLS_ERR_CRL_ISSUER, RATLS_CHECK_FAIL, "the CRL was not issued by ARK-%s",
-             ratls_snp_product_name(c->product));
-    else if (X509_CRL_verify(crl, X509_get0_pubkey(c->ark)) != 1)
-        pend(out, RATLS_ERR_CRL_SIGNATURE, RATLS_CHECK_FAIL, "the CRL's signature does not verify under the ARK");
-    else if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &t) != -1)
-        pend(out, RATLS_ERR_CRL_NOT_YET_VALID, RATLS_CHECK_FAIL, "the CRL is not yet valid at the given time");
-    else if (!next || X509_cmp_time(next, &t) != 1)
-        pend(out, RATLS_ERR_CRL_EXPIRED, RATLS_CHECK_FAIL, "the CRL has no nextUpdate or is past it (stale)");
+    ratls_status st = snp_crl_check(crl, c->ark, now, &last, &next, err, sizeof err);
+    if (st != RATLS_OK)
+        pend(out, st, RATLS_CHECK_FAIL, "%s (ARK-%s)", err, ratls_snp_product_name(c->product));
     else if (X509_CRL_get0_by_cert(crl, &rev, c->ask) == 1)
         pend(out, RATLS_ERR_CERT_REVOKED, RATLS_CHECK_FAIL, "the ASK is revoked by AMD's CRL");
     else if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(c->vek)) == 1)
-        pend(out, RATLS_ERR_CERT_REVOKED, RATLS_CHECK_FAIL, "the %s's serial number is on AMD's CRL",
-             c->rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
+        pend(out, RATLS_ERR_CERT_REVOKED, RATLS_CHECK_FAIL, "the %s's serial number is on AMD's CRL", vek);
     else {
         pend(out, RATLS_OK, RATLS_CHECK_PASS,
-             "AMD's CRL is current, signed by the ARK, and lists neither the ASK nor the %s",
-             c->rep->signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK");
-        narrow(c, X509_CRL_get0_lastUpdate(crl), next);
+             "AMD's CRL is current, signed by the ARK, and lists neither the ASK nor the %s", vek);
+        narrow(c, X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl));
     }
     X509_CRL_free(crl);
     ERR_clear_error();
