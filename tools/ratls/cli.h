@@ -16,6 +16,8 @@
 int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len);
 /* Read a quote file: binary, or hex (optional 0x, whitespace ignored). */
 int cli_read_quote(const char *path, uint8_t **out, size_t *len);
+/* argv[first..] is one PATH and, optionally, --json: 0, or -1 (a usage error). */
+int cli_path_and_json(int argc, char **argv, int first, const char **path, int *json);
 int cli_write_file(const char *path, const void *buf, size_t len);
 int cli_parse_time(const char *s, int64_t *out);
 /* --at VALUE (Unix seconds): 0, or -1 after saying why. */

@@ -15,23 +15,9 @@ static void usage_eventlog(void)
 
 int cmd_eventlog(int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0;
-    if (argc < 1 || strcmp(argv[0], "replay") != 0) {
-        usage_eventlog();
-        return EXIT_USAGE;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-        else {
-            usage_eventlog();
-            return EXIT_USAGE;
-        }
-    }
-    if (!path) {
+    const char *path;
+    int json;
+    if (argc < 1 || strcmp(argv[0], "replay") != 0 || cli_path_and_json(argc, argv, 1, &path, &json)) {
         usage_eventlog();
         return EXIT_USAGE;
     }

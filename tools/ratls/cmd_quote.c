@@ -20,18 +20,9 @@ static void usage_quote(void)
 
 static int quote_show(int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][0] == '-' || path) {
-            usage_quote();
-            return EXIT_USAGE;
-        } else
-            path = argv[i];
-    }
-    if (!path) {
+    const char *path;
+    int json;
+    if (cli_path_and_json(argc, argv, 0, &path, &json)) {
         usage_quote();
         return EXIT_USAGE;
     }

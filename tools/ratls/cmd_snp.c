@@ -40,18 +40,9 @@ static int is_json(const uint8_t *b, size_t n)
 
 static int snp_show(int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (argv[i][0] == '-' || path) {
-            usage_snp();
-            return EXIT_USAGE;
-        } else
-            path = argv[i];
-    }
-    if (!path) {
+    const char *path;
+    int json;
+    if (cli_path_and_json(argc, argv, 0, &path, &json)) {
         usage_snp();
         return EXIT_USAGE;
     }

@@ -58,6 +58,21 @@ int cli_read_file(const char *path, size_t cap, uint8_t **out, size_t *len)
     return 0;
 }
 
+int cli_path_and_json(int argc, char **argv, int first, const char **path, int *json)
+{
+    *path = NULL;
+    *json = 0;
+    for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            *json = 1;
+        else if (argv[i][0] != '-' && !*path)
+            *path = argv[i];
+        else
+            return -1;
+    }
+    return *path ? 0 : -1;
+}
+
 int cli_read_quote(const char *path, uint8_t **out, size_t *len)
 {
     uint8_t *raw;
