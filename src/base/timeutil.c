@@ -1,7 +1,16 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/util.h"
+
+int64_t mono_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Howard Hinnant's days_from_civil: proleptic Gregorian, no timezone state. */
 int64_t utc_from_fields(int year, int mon, int day, int hour, int min, int sec)

@@ -35,6 +35,9 @@ int b64_decode(const char *in, size_t inlen, uint8_t *out, size_t *outlen);
  * 0 on success. */
 int parse_iso8601_utc(const char *s, int64_t *out);
 void format_iso8601_utc(int64_t t, char out[32]);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and rate limits, never for
+ * verification (time is an input there). */
+int64_t mono_ms(void);
 /* Days-from-civil conversion (no libc timezone state). */
 int64_t utc_from_fields(int year, int mon, int day, int hour, int min, int sec);
 

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -128,13 +127,7 @@ struct ratls_collateral_source {
 /* configuration                                                        */
 /* ------------------------------------------------------------------ */
 
-static int64_t mono_seconds(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-        return 1;
-    return (int64_t)ts.tv_sec + 1; /* never 0: 0 means "no failure" */
-}
+static int64_t mono_seconds(void) { return mono_ms() / 1000 + 1; /* never 0: 0 means "no failure" */ }
 
 void ratls_collateral_source_set_vcek_retry_interval(ratls_collateral_source *s, int64_t seconds)
 {

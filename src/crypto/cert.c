@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/der.h"
 #include "base/util.h"
@@ -533,5 +534,15 @@ int rcrl_lists(const rcrl *crl, const rcert *c)
         if (rn == cn && memcmp(rs, cs, cn) == 0)
             return 1;
     }
+    return 0;
+}
+
+int asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return -1;
+    *out = utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/asn1.h>
+
 #include "ratls/ratls.h"
 
 /* ---- P-256 public keys and ECDSA ---- */
@@ -27,6 +29,9 @@ ec_pub *ec_pub_p384_from_point(const uint8_t pt[97]);
  * integers (the SEV-SNP report layout). 1 valid, 0 not. */
 int ecdsa_p384_verify_le(const ec_pub *k, const uint8_t *msg, size_t len, const uint8_t r_le[48],
                          const uint8_t s_le[48]);
+
+/* Unix seconds of an OpenSSL ASN1_TIME: 0, or -1 if unreadable. */
+int asn1_time_unix(const ASN1_TIME *t, int64_t *out);
 
 /* ---- certificates ---- */
 typedef struct rcert {

@@ -160,13 +160,6 @@ struct ratls_conn {
     size_t mem_len, mem_off, mem_step;
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Bound the next socket read or write by what is left of the deadline, so a
  * server trickling a byte at a time cannot hold us past it. 0 when expired. */
 static int arm_deadline(ratls_conn *c)

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "base/util.h"
+#include "crypto/crypto.h"
 #include "net/conn.h"
 
 #include <arpa/inet.h>
@@ -213,12 +214,11 @@ static int url_host_port(CURL *easy, char *host, size_t hn, char *port, size_t p
     return ok ? 0 : -1;
 }
 
+/* 0 when unreadable, as attest_now expects for "no notAfter". */
 static int64_t asn1_to_unix(const ASN1_TIME *t)
 {
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    return utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int64_t v = 0;
+    return asn1_time_unix(t, &v) == 0 ? v : 0;
 }
 
 static void set_last(slot *s, ratls_status st, int from_memory, const char *json, const char *error)

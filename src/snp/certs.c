@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/util.h"
+#include "crypto/crypto.h"
 #include "snp/snp.h"
 
 /* SHA-256 of each product's ARK SubjectPublicKeyInfo (DER). Values checked
@@ -126,16 +127,6 @@ ratls_status snp_map_x509_err(int e)
     default:
         return RATLS_ERR_CERT_CHAIN;
     }
-}
-
-int snp_asn1_unix(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return -1;
-    *out = utc_from_fields(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return 0;
 }
 
 ratls_snp_product snp_product_from_cert_name(const char *name)
@@ -360,8 +351,8 @@ ratls_status snp_crl_check(X509_CRL *crl, X509 *ark, int64_t now, int64_t *last,
         st = set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "the CRL was not issued by the ARK");
     else if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1)
         st = set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "the CRL's signature does not verify under the ARK");
-    else if (snp_asn1_unix(X509_CRL_get0_lastUpdate(crl), last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
-             snp_asn1_unix(X509_CRL_get0_nextUpdate(crl), next) != 0)
+    else if (asn1_time_unix(X509_CRL_get0_lastUpdate(crl), last) != 0 || !X509_CRL_get0_nextUpdate(crl) ||
+             asn1_time_unix(X509_CRL_get0_nextUpdate(crl), next) != 0)
         st = set_err(err, errlen, RATLS_ERR_CRL_FORMAT, "the CRL has no readable lastUpdate and nextUpdate");
     else if (now < *last)
         st = set_err(err, errlen, RATLS_ERR_CRL_NOT_YET_VALID, "the CRL is not valid before %lld (lastUpdate)",

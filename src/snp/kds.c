@@ -10,11 +10,12 @@
 
 #include "base/util.h"
 #include "snp/kds.h"
+#include "crypto/crypto.h"
 #include "snp/snp.h"
 
 static int cert_window(X509 *x, int64_t *nb, int64_t *na)
 {
-    return snp_asn1_unix(X509_get0_notBefore(x), nb) == 0 && snp_asn1_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
+    return asn1_time_unix(X509_get0_notBefore(x), nb) == 0 && asn1_time_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
 }
 
 /* The chain body: exactly the pinned ARK and one CA it issued, valid at now. */

@@ -94,8 +94,6 @@ int snp_spki_sha256(X509 *x, uint8_t out[32]);
 /* One DER or PEM CRL, or NULL. */
 X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);
 ratls_status snp_map_x509_err(int x509_verify_error);
-/* Unix seconds of an ASN1_TIME: 0, or -1 if unreadable. */
-int snp_asn1_unix(const ASN1_TIME *t, int64_t *out);
 /* The first certificate of sk whose SubjectPublicKeyInfo SHA-256 is pin. */
 X509 *snp_find_ark(STACK_OF(X509) * sk, const uint8_t pin[32]);
 /* leaf <- ARK (depth 1) or leaf <- a CA from `untrusted` <- ARK (depth 2),

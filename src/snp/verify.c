@@ -73,7 +73,7 @@ static void emit(ratls_result *r, const char *id, const pending *p)
 static void narrow(snp_ctx *c, const ASN1_TIME *nb, const ASN1_TIME *na)
 {
     int64_t f = INT64_MAX, t = INT64_MIN; /* unreadable: the window closes */
-    if (snp_asn1_unix(nb, &f) != 0 || snp_asn1_unix(na, &t) != 0 || t == INT64_MIN)
+    if (asn1_time_unix(nb, &f) != 0 || asn1_time_unix(na, &t) != 0 || t == INT64_MIN)
         f = INT64_MAX, t = INT64_MIN;
     else
         t--;
