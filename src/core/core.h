@@ -102,8 +102,9 @@ typedef struct snp_cache_entry {
 
 struct ratls_verifier {
     pthread_mutex_t mu;
-    rcert *test_root;    /* INSECURE override of the pinned Intel root */
-    uint64_t anchor_gen; /* bumped whenever the trust anchor changes */
+    keytab_cache *keytabs; /* precomputed tables of attestation keys seen more than once */
+    rcert *test_root;      /* INSECURE override of the pinned Intel root */
+    uint64_t anchor_gen;   /* bumped whenever the trust anchor changes */
     ratls_log_fn log;
     void *log_arg;
     ratls_collateral_source *source;

@@ -20,6 +20,12 @@ ratls_verifier *ratls_verifier_new(void)
         free(v);
         return NULL;
     }
+    /* attestation keys: a table from a key's second quote on */
+    if (!(v->keytabs = keytab_cache_new(2))) {
+        pthread_mutex_destroy(&v->mu);
+        free(v);
+        return NULL;
+    }
     return v;
 }
 
@@ -49,6 +55,7 @@ void ratls_verifier_free(ratls_verifier *v)
     clear_locked(v);
     rcert_free(v->test_root);
     ratls_collateral_source_free(v->source);
+    keytab_cache_free(v->keytabs);
     pthread_mutex_destroy(&v->mu);
     free(v);
 }

@@ -350,7 +350,7 @@ ratls_status rcert_verify_issued(const rcert *child, const rcert *issuer, char *
         (child->akid_len != issuer->skid_len || memcmp(child->akid, issuer->skid, child->akid_len) != 0))
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "\"%s\" names another issuer key than \"%s\"'s", child->cn,
                        issuer->cn);
-    if (!ecdsa_verify_raw(issuer->key, child->tbs, child->tbs_len, child->sig))
+    if (!ecdsa_verify_ca(issuer->key, child->tbs, child->tbs_len, child->sig))
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "signature on \"%s\" does not verify with \"%s\"'s key",
                        child->cn, issuer->cn);
     return RATLS_OK;
@@ -499,7 +499,7 @@ ratls_status rcrl_check(const rcrl *crl, const rcert *issuer, int64_t now, const
         return set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "%s is not issued by \"%s\"", what, issuer->cn);
     if (issuer->has_key_usage && !(issuer->key_usage & (1u << 6)))
         return set_err(err, errlen, RATLS_ERR_CRL_ISSUER, "\"%s\" may not sign CRLs", issuer->cn);
-    if (!ecdsa_verify_raw(issuer->key, crl->tbs, crl->tbs_len, crl->sig))
+    if (!ecdsa_verify_ca(issuer->key, crl->tbs, crl->tbs_len, crl->sig))
         return set_err(err, errlen, RATLS_ERR_CRL_SIGNATURE, "%s signature does not verify", what);
     if (now < crl->this_update) {
         format_iso8601_utc(crl->this_update, t);

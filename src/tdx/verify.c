@@ -150,7 +150,7 @@ static ratls_status check_signed_json(vctx *x, const char *id, const char *name,
     }
     if ((s = check_issued(x, signer, root, x->c->root_crl, what)))
         return fail(x, s, id);
-    if (!ecdsa_verify_raw(signer->key, (const uint8_t *)text, strlen(text), sig)) {
+    if (!ecdsa_verify_ca(signer->key, (const uint8_t *)text, strlen(text), sig)) {
         set_err(x->err, sizeof x->err, sig_err, "%s signature does not verify over its exact text", name);
         return fail(x, sig_err, id);
     }
@@ -520,7 +520,7 @@ ratls_status tdx_verify(ratls_verifier *v, const ratls_tdx_quote *q, const ratls
         s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature", "attestation key is not a P-256 point");
         goto done;
     }
-    if (!ecdsa_verify_raw(att, q->raw, q->signed_len, q->signature)) {
+    if (!ecdsa_verify_cached(v->keytabs, att, q->raw, q->signed_len, q->signature)) {
         s = result_fail(r, RATLS_ERR_QUOTE_SIGNATURE, "tdx.quote.signature",
                         "quote signature does not verify with the attestation key");
         goto done;
@@ -665,7 +665,7 @@ ratls_status tdx_item_verify(const rcert *test_root, tdx_item_kind kind, const u
             goto out;
         if ((s = item_chain(test_root, &ch, "SGX TCB Signing", now, what, &info->from, &info->to, err, errlen)))
             goto out;
-        if (!ecdsa_verify_raw(ch.c[0]->key, (const uint8_t *)si.text, strlen(si.text), si.sig)) {
+        if (!ecdsa_verify_ca(ch.c[0]->key, (const uint8_t *)si.text, strlen(si.text), si.sig)) {
             s = set_err(err, errlen,
                         kind == TDX_ITEM_TCB_INFO ? RATLS_ERR_TCB_INFO_SIGNATURE : RATLS_ERR_QE_IDENTITY_SIGNATURE,
                         "%s signature does not verify over its exact text", what);
