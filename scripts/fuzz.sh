@@ -3,7 +3,7 @@
 # (ASan + UBSan, -DRATLS_FUZZ=ON) in build-fuzz/ and runs each for N seconds
 # on a scratch copy of its committed corpus (tests/fuzz/corpus/<target>/ is
 # never written to).
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]     default 25 (14 targets)
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]     default 25 (15 targets)
 # Exits non-zero on a build failure or on any crash, leak, timeout or broken
 # invariant; the offending inputs are kept in build-fuzz/fuzz-artifacts/ and
 # the logs in build-fuzz/fuzz-logs/. RATLS_FUZZ_BUILD_DIR overrides build-fuzz/.
@@ -16,7 +16,7 @@ if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${RATLS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(quote collateral sgx_ext pem_chain pcs_body dstack_response compose policy collateral_item snp_report http_response snp_json snp_vcek snp_policy)
+targets=(quote collateral sgx_ext pem_chain pcs_body dstack_response compose policy collateral_item snp_report http_response snp_json snp_vcek snp_policy p256)
 header="$root/tests/fuzz/fuzz_common.h"
 
 export CC="${CC:-clang}"

@@ -35,6 +35,7 @@
 #define FUZZ_MAX_LEN_SNP_JSON 16384
 #define FUZZ_MAX_LEN_SNP_VCEK 4096
 #define FUZZ_MAX_LEN_SNP_POLICY 8192
+#define FUZZ_MAX_LEN_P256 512
 
 typedef enum fuzz_scenario {
     FZ_V4 = 0, /* tp_scenario_default: verifies as UpToDate */
