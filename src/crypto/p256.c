@@ -23,7 +23,8 @@
  * process-wide table of affine odd multiples (width 8), Q from 8 Jacobian
  * odd multiples built per signature (width 5). The result is
  * compared with r projectively (X == r * Z^2), so no field inversion is paid
- * per signature; s^-1 mod n is one Fermat exponentiation mod n.
+ * per signature; s^-1 mod n comes from a variable-time binary extended
+ * Euclidean algorithm.
  *
  * Tested against OpenSSL on edge-case and random field and scalar values,
  * random keys, mutated signatures, out-of-range values and hand-built
@@ -301,6 +302,21 @@ static void fe_to_mont(fe r, const fe a) { fe_mul(r, a, RR_P); }
         (void)adc(c_, t5, 0, &t4);                                                                                     \
     } while (0)
 
+/* r = a - b mod n, a and b < n */
+static void sc_sub(fe r, const fe a, const fe b)
+{
+    uint64_t t0, t1, t2, t3;
+    uint8_t bw = sbb(0, a[0], b[0], &t0);
+    bw = sbb(bw, a[1], b[1], &t1);
+    bw = sbb(bw, a[2], b[2], &t2);
+    bw = sbb(bw, a[3], b[3], &t3);
+    uint64_t mask = (uint64_t)0 - bw;
+    uint8_t c = adc(0, t0, N[0] & mask, &r[0]);
+    c = adc(c, t1, N[1] & mask, &r[1]);
+    c = adc(c, t2, N[2] & mask, &r[2]);
+    (void)adc(c, t3, N[3] & mask, &r[3]);
+}
+
 static void sc_mul(fe r, const fe a, const fe b)
 {
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
@@ -316,27 +332,99 @@ static void sc_mul(fe r, const fe a, const fe b)
     final_sub(r, t0, t1, t2, t3, t4, N);
 }
 
-/* r = a^(n-2) in Montgomery form: with a = x*R, r = x^-1 * R */
-static void sc_inv_mont(fe r, const fe a, const fe one_m)
+/* x = x / 2^k mod n for 1 <= k <= 63 and x < n: add m*n with
+ * m = x * -n^-1 mod 2^k so the low k bits clear, then shift. */
+static void sc_half_k(fe x, unsigned k)
 {
-    static const fe E = {0xf3b9cac2fc63254full, 0xbce6faada7179e84ull, 0xffffffffffffffffull,
-                         0xffffffff00000000ull}; /* n - 2 */
-    fe tab[16];
-    memcpy(tab[0], one_m, sizeof(fe));
-    memcpy(tab[1], a, sizeof(fe));
-    for (int i = 2; i < 16; i++)
-        sc_mul(tab[i], tab[i - 1], a);
-    fe acc;
-    memcpy(acc, one_m, sizeof(fe));
-    for (int i = 63; i >= 0; i--) {
-        if (i != 63)
-            for (int k = 0; k < 4; k++)
-                sc_mul(acc, acc, acc);
-        unsigned nib = (unsigned)(E[i / 16] >> ((i % 16) * 4)) & 15;
-        if (nib)
-            sc_mul(acc, acc, tab[nib]);
+    uint64_t m = (x[0] * N0) & ((UINT64_C(1) << k) - 1), t[5], h[4], p[4];
+    for (int j = 0; j < 4; j++)
+        p[j] = mul(m, N[j], &h[j]);
+    uint8_t c = adc(0, p[1], h[0], &p[1]);
+    c = adc(c, p[2], h[1], &p[2]);
+    c = adc(c, p[3], h[2], &p[3]);
+    (void)adc(c, h[3], 0, &t[4]);
+    c = adc(0, x[0], p[0], &t[0]);
+    c = adc(c, x[1], p[1], &t[1]);
+    c = adc(c, x[2], p[2], &t[2]);
+    c = adc(c, x[3], p[3], &t[3]);
+    (void)adc(c, t[4], 0, &t[4]); /* x + m*n < 2^320 */
+    for (int j = 0; j < 4; j++)
+        t[j] = (t[j] >> k) | (t[j + 1] << (64 - k));
+    t[4] >>= k; /* now < 2n */
+    final_sub(x, t[0], t[1], t[2], t[3], t[4], N);
+}
+
+static unsigned ctz_nonzero(const fe a)
+{
+    unsigned z = 0;
+    for (int i = 0; i < 4; i++) {
+        if (a[i])
+            return z + (unsigned)__builtin_ctzll(a[i]);
+        z += 64;
     }
-    memcpy(r, acc, sizeof(fe));
+    return z; /* a == 0: not reached by the callers */
+}
+
+/* u = u >> k (k may exceed 63), x = x / 2^k mod n */
+static void shift_pair(fe u, fe x, unsigned k)
+{
+    while (k >= 64) {
+        u[0] = u[1], u[1] = u[2], u[2] = u[3], u[3] = 0;
+        sc_half_k(x, 32);
+        sc_half_k(x, 32);
+        k -= 64;
+    }
+    if (k) {
+        for (int j = 0; j < 3; j++)
+            u[j] = (u[j] >> k) | (u[j + 1] << (64 - k));
+        u[3] >>= k;
+        sc_half_k(x, k);
+    }
+}
+
+static int fe_is_one(const fe a) { return a[0] == 1 && (a[1] | a[2] | a[3]) == 0; }
+
+/* r = a^-1 mod n (normal form) by the binary extended Euclidean algorithm,
+ * variable-time (a is public). Invariants: x1*a = u, x2*a = v (mod n).
+ * 0 when a has no inverse (a = 0), which the callers have excluded. */
+static int sc_inv_var(fe r, const fe a)
+{
+    fe u, v, x1 = {1, 0, 0, 0}, x2 = {0, 0, 0, 0};
+    memcpy(u, a, sizeof u);
+    memcpy(v, N, sizeof v);
+    if (fe_is_zero(u))
+        return 0;
+    for (int guard = 0; guard < 1024; guard++) {
+        shift_pair(u, x1, ctz_nonzero(u));
+        if (fe_is_one(u)) {
+            memcpy(r, x1, sizeof(fe));
+            return 1;
+        }
+        shift_pair(v, x2, ctz_nonzero(v));
+        if (fe_is_one(v)) {
+            memcpy(r, x2, sizeof(fe));
+            return 1;
+        }
+        /* both odd and > 1; they differ since gcd(a, n) = 1 */
+        uint64_t d[4];
+        uint8_t bw = sbb(0, u[0], v[0], &d[0]);
+        bw = sbb(bw, u[1], v[1], &d[1]);
+        bw = sbb(bw, u[2], v[2], &d[2]);
+        bw = sbb(bw, u[3], v[3], &d[3]);
+        if (!bw) { /* u >= v */
+            memcpy(u, d, sizeof u);
+            if (fe_is_zero(u))
+                return 0;
+            sc_sub(x1, x1, x2);
+        } else {
+            bw = sbb(0, v[0], u[0], &v[0]);
+            bw = sbb(bw, v[1], u[1], &v[1]);
+            bw = sbb(bw, v[2], u[2], &v[2]);
+            (void)sbb(bw, v[3], u[3], &v[3]);
+            sc_sub(x2, x2, x1);
+        }
+    }
+    return 0;
 }
 
 /* ---- points ---- */
@@ -714,14 +802,14 @@ int p256_ecdsa_verify_digest(const p256_point *q, const p256_table *qt, const ui
         (void)sbb(bw, e[3], N[3], &e[3]);
     }
 
-    /* w = s^-1 (Montgomery form); u1 = e*w, u2 = r*w come out in normal form */
-    fe one_n, sm, w, u1, u2;
-    static const fe one = {1, 0, 0, 0};
-    sc_mul(one_n, one, RR_N);
-    sc_mul(sm, s, RR_N);
-    sc_inv_mont(w, sm, one_n);
-    sc_mul(u1, e, w);
-    sc_mul(u2, r, w);
+    /* w = s^-1; with w in Montgomery form, u1 = e*w and u2 = r*w come out in
+     * normal form */
+    fe w, wm, u1, u2;
+    if (!sc_inv_var(w, s))
+        return 0;
+    sc_mul(wm, w, RR_N);
+    sc_mul(u1, e, wm);
+    sc_mul(u2, r, wm);
 
     jac acc;
     if (qt)

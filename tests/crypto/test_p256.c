@@ -192,26 +192,40 @@ static void test_scalar(void **state)
     (void)state;
     fe e[32];
     int k = check_pairs(bn_n, check_scalar_pair, e);
-    /* s^-1 through the Montgomery exponentiation, against BN_mod_inverse */
-    fe one_n;
-    static const fe one = {1, 0, 0, 0};
-    sc_mul(one_n, one, RR_N);
-    for (int i = 0; i < k + 300; i++) {
-        fe s, sm, w, inv;
+    /* s^-1 by the binary algorithm, against BN_mod_inverse */
+    for (int i = 0; i < k + 2000; i++) {
+        fe s, inv;
         if (i < k)
             memcpy(s, e[i], sizeof s);
         else
             random_below(s, bn_n);
-        if (fe_is_zero(s))
+        if (fe_is_zero(s)) {
+            assert_int_equal(sc_inv_var(inv, s), 0);
             continue;
-        sc_mul(sm, s, RR_N);
-        sc_inv_mont(w, sm, one_n);
-        sc_mul(inv, w, one); /* out of Montgomery form */
+        }
+        assert_int_equal(sc_inv_var(inv, s), 1);
         BIGNUM *S = limbs_bn(s), *want = BN_mod_inverse(NULL, S, bn_n, ctx), *got = limbs_bn(inv);
         assert_int_equal(BN_cmp(got, want), 0);
         BN_free(S);
         BN_free(want);
         BN_free(got);
+    }
+    /* x / 2^k for every k */
+    for (unsigned kk = 1; kk < 64; kk++) {
+        fe x;
+        random_below(x, bn_n);
+        BIGNUM *X = limbs_bn(x), *t = BN_new(), *two = BN_new();
+        sc_half_k(x, kk);
+        BN_set_word(two, 2);
+        BN_set_word(t, kk);
+        BN_mod_exp(t, two, t, bn_n, ctx);
+        BIGNUM *H = limbs_bn(x);
+        BN_mod_mul(t, t, H, bn_n, ctx); /* 2^k * (x / 2^k) */
+        assert_int_equal(BN_cmp(t, X), 0);
+        BN_free(H);
+        BN_free(X);
+        BN_free(t);
+        BN_free(two);
     }
 }
 
