@@ -1,5 +1,6 @@
 /* SEV-SNP certificates: the pinned ARKs, certificate and CRL loading, and the
  * VCEK/VLEK extensions (1.3.6.1.4.1.3704.1.*) parsed as DER. */
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -86,6 +87,80 @@ int snp_load_certs(const uint8_t *buf, size_t len, STACK_OF(X509) * sk)
     BIO_free(b);
     ERR_clear_error();
     return n > 0 ? 0 : -1;
+}
+
+/* ---- parsed ASK/ARK chains, process-wide ----
+ * OpenSSL 3.0 takes ~0.2 ms to decode one AMD certificate (its RSA key goes
+ * through the provider decoders). The ASK and ARK are the same for every chip
+ * of a product, so the parsed chain is kept by the SHA-256 of its exact
+ * bytes. This is parsing only: every use still verifies the chain. */
+#define CHAIN_SLOTS 8
+
+static struct {
+    int used;
+    uint8_t key[32];
+    STACK_OF(X509) * sk;
+    uint64_t tick;
+} g_chains[CHAIN_SLOTS];
+static uint64_t g_chain_tick;
+static pthread_mutex_t g_chain_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* push up-referenced copies of src's certificates onto dst */
+static int push_refs(STACK_OF(X509) * dst, STACK_OF(X509) * src)
+{
+    for (int i = 0; i < sk_X509_num(src); i++) {
+        X509 *x = sk_X509_value(src, i);
+        if (sk_X509_num(dst) >= SNP_CHAIN_MAX_CERTS || X509_up_ref(x) != 1)
+            return -1;
+        if (!sk_X509_push(dst, x)) {
+            X509_free(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int snp_load_chain(const uint8_t *buf, size_t len, STACK_OF(X509) * sk)
+{
+    uint8_t key[32];
+    if (!buf || len == 0 || len > SNP_CERT_MAX_LEN || !SHA256(buf, len, key))
+        return -1;
+    pthread_mutex_lock(&g_chain_mu);
+    for (size_t i = 0; i < CHAIN_SLOTS; i++)
+        if (g_chains[i].used && memcmp(g_chains[i].key, key, 32) == 0) {
+            g_chains[i].tick = ++g_chain_tick;
+            int rc = push_refs(sk, g_chains[i].sk);
+            pthread_mutex_unlock(&g_chain_mu);
+            return rc;
+        }
+    pthread_mutex_unlock(&g_chain_mu);
+
+    STACK_OF(X509) *fresh = sk_X509_new_null();
+    if (!fresh || snp_load_certs(buf, len, fresh) != 0 || push_refs(sk, fresh) != 0) {
+        sk_X509_pop_free(fresh, X509_free);
+        return -1;
+    }
+    pthread_mutex_lock(&g_chain_mu);
+    size_t v = 0;
+    for (size_t i = 0; i < CHAIN_SLOTS; i++) {
+        if (g_chains[i].used && memcmp(g_chains[i].key, key, 32) == 0) { /* another thread was first */
+            v = CHAIN_SLOTS;
+            break;
+        }
+        if (!g_chains[i].used || (g_chains[v].used && g_chains[i].tick < g_chains[v].tick))
+            v = i;
+    }
+    if (v < CHAIN_SLOTS) {
+        sk_X509_pop_free(g_chains[v].sk, X509_free);
+        g_chains[v].used = 1;
+        memcpy(g_chains[v].key, key, 32);
+        g_chains[v].sk = fresh;
+        g_chains[v].tick = ++g_chain_tick;
+        fresh = NULL;
+    }
+    pthread_mutex_unlock(&g_chain_mu);
+    sk_X509_pop_free(fresh, X509_free);
+    return 0;
 }
 
 int snp_spki_sha256(X509 *x, uint8_t out[32])

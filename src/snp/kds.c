@@ -23,7 +23,7 @@ static ratls_status load_chain(const uint8_t pin[32], const uint8_t *buf, size_t
                                X509 **ark, X509 **ask, char *err, size_t errlen)
 {
     *ark = *ask = NULL;
-    if (!buf || snp_load_certs(buf, len, sk) != 0)
+    if (!buf || snp_load_chain(buf, len, sk) != 0)
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN, "the certificate chain is not PEM certificates");
     if (sk_X509_num(sk) != 2)
         return set_err(err, errlen, RATLS_ERR_CERT_CHAIN,

@@ -90,6 +90,10 @@ const uint8_t *snp_ark_pin(ratls_snp_product p);
 /* One DER certificate, or one or more PEM certificates (at most
  * SNP_CHAIN_MAX_CERTS in sk), appended to sk. 0 or -1. */
 int snp_load_certs(const uint8_t *buf, size_t len, STACK_OF(X509) * sk);
+/* snp_load_certs for an ASK/ARK chain, through a process-wide cache of parsed
+ * chains keyed by the SHA-256 of the exact bytes (parsing only; the caller
+ * still verifies them). */
+int snp_load_chain(const uint8_t *buf, size_t len, STACK_OF(X509) * sk);
 int snp_spki_sha256(X509 *x, uint8_t out[32]);
 /* One DER or PEM CRL, or NULL. */
 X509_CRL *snp_load_crl(const uint8_t *buf, size_t len);

@@ -477,7 +477,7 @@ static ratls_status snp_verify_core(ratls_verifier *v, const uint8_t *report, si
     } else {
         if (!c.vek && load_vek(&c, pt.vcek, pt.vcek_len, vk) != 0)
             goto out;
-        if (!pt.chain || snp_load_certs(pt.chain, pt.chain_len, pool) != 0) {
+        if (!pt.chain || snp_load_chain(pt.chain, pt.chain_len, pool) != 0) {
             result_fail(r, RATLS_ERR_CERT_CHAIN, "snp.chain", "no readable ASK/ARK certificates were supplied");
             goto out;
         }

@@ -566,6 +566,62 @@ static void test_forged_ark(void **state)
     synth_free(&s);
 }
 
+/* Parsed ASK/ARK chains are kept process-wide by their bytes
+ * (snp_load_chain); a kept chain is still verified on every use: a chain
+ * whose ASK signature is broken fails every time, also after the good chain
+ * and itself were kept, and the good one keeps passing. */
+static void test_chain_parse_cache(void **state)
+{
+    (void)state;
+    synth_opts o;
+    synth_opts_default(&o, RATLS_SNP_PRODUCT_MILAN);
+    synth s;
+    synth_build(&s, &o);
+    ratls_snp_policy *pol = policy_insecure_crl(0, 0);
+    unsigned char *d = NULL;
+    int n = i2d_X509(s.ask, &d);
+    assert_true(n > 10);
+    d[n - 1] ^= 1; /* inside the ASK's signature */
+    const unsigned char *p = d;
+    X509 *bad_ask = d2i_X509(NULL, &p, n);
+    assert_non_null(bad_ask);
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_true(b && PEM_write_bio_X509(b, bad_ask) && PEM_write_bio_X509(b, s.ark));
+    char *bad;
+    long bl = BIO_get_mem_data(b, &bad);
+    for (int round = 0; round < 3; round++) {
+        ratls_result *res = NULL;
+        assert_int_equal(synth_verify(&s, pol, &res), RATLS_OK);
+        ratls_result_free(res);
+        res = NULL;
+        assert_int_equal(snpv_pinned(s.report, sizeof s.report, s.vek_der, s.vek_len, (const uint8_t *)bad, (size_t)bl,
+                                     RATLS_SNP_PRODUCT_UNKNOWN, pol, 1700000000, s.pin, &res),
+                         RATLS_ERR_CERT_CHAIN);
+        assert_true(check_is(res, "snp.chain", RATLS_CHECK_FAIL));
+        ratls_result_free(res);
+        /* the kept good chain at a time outside its window */
+        res = NULL;
+        assert_int_equal(snpv_pinned(s.report, sizeof s.report, s.vek_der, s.vek_len, s.chain_pem, s.chain_len,
+                                     RATLS_SNP_PRODUCT_UNKNOWN, pol, 2000000001, s.pin, &res),
+                         RATLS_ERR_CERT_EXPIRED);
+        ratls_result_free(res);
+    }
+    /* more chains than slots: each still parses and verifies */
+    for (int i = 0; i < 10; i++) {
+        synth t;
+        synth_build(&t, &o);
+        ratls_result *res = NULL;
+        assert_int_equal(synth_verify(&t, pol, &res), RATLS_OK);
+        ratls_result_free(res);
+        synth_free(&t);
+    }
+    BIO_free(b);
+    X509_free(bad_ask);
+    OPENSSL_free(d);
+    ratls_snp_policy_free(pol);
+    synth_free(&s);
+}
+
 static ratls_status crl_verify(synth *s, const uint8_t *crl, size_t crl_len, ratls_result **res)
 {
     ratls_snp_collateral_parts parts = {s->vek_der, s->vek_len, s->chain_pem, s->chain_len, crl, crl_len};
@@ -875,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_synth_tcb),
         cmocka_unit_test(test_synth_policy),
         cmocka_unit_test(test_forged_ark),
+        cmocka_unit_test(test_chain_parse_cache),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_synth_crl),
         cmocka_unit_test(test_verifier_cache),
