@@ -26,7 +26,8 @@ int ecdsa_verify_raw(const ec_pub *k, const uint8_t *msg, size_t len, const uint
 /* Keys that verify many signatures get a precomputed table (32 KiB) from a
  * key-table cache once they have been used `threshold` times; verifying with
  * a table costs about half of a plain verification. 16 keys per cache, least
- * recently used replaced. Same verdict as ecdsa_verify_raw. */
+ * recently used replaced. For P-256 keys the verdict is ecdsa_verify_raw's;
+ * any other key (P-384) fails. */
 typedef struct keytab_cache keytab_cache;
 keytab_cache *keytab_cache_new(unsigned threshold);
 void keytab_cache_free(keytab_cache *c);

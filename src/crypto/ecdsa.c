@@ -216,6 +216,8 @@ static p256_table *keytab_get(keytab_cache *c, const ec_pub *k)
         c->e[slot].building = 0;
         if (t)
             c->e[slot].t = p256_table_ref(t);
+        else
+            c->e[slot].uses = 0; /* out of memory: earn it again rather than retry on every use */
     }
     pthread_mutex_unlock(&c->mu);
     return t;

@@ -445,7 +445,7 @@ static p256_point g_G;
 #define TW 8
 #define TN (1 << (TW - 2))
 struct p256_table {
-    p256_point p[SPLITS][TN];
+    p256_point p[SPLITS * TN]; /* row k (base B_k) at p + k*TN */
     atomic_uint refs;
 };
 static p256_table g_tab; /* for G (its refs unused) */
@@ -649,7 +649,7 @@ static int table_fill(p256_table *t, const p256_point *x)
         for (int i = 1; i < TN; i++)
             pt_add(&row[i], &row[i - 1], &twice);
     }
-    batch_to_affine(&t->p[0][0], j, SPLITS * TN, scratch);
+    batch_to_affine(t->p, j, SPLITS * TN, scratch);
     free(j);
     free(scratch);
     return 1;
@@ -750,7 +750,7 @@ static void ladder_plain(jac *acc, const fe u1, const fe u2, const p256_point *q
     for (int i = (n1 > n2 ? n1 : n2) - 1; i >= 0; i--) {
         pt_dbl(acc, acc);
         if (d1[i])
-            madd_digit(acc, g_tab.p[0], d1[i]);
+            madd_digit(acc, g_tab.p, d1[i]);
         if (d2[i]) {
             const jac *t = &tq[(d2[i] < 0 ? -d2[i] : d2[i]) >> 1];
             if (d2[i] > 0) {
@@ -781,9 +781,9 @@ static void ladder_tables(jac *acc, const fe u1, const fe u2, const p256_table *
         pt_dbl(acc, acc);
         for (int k = 0; k < SPLITS; k++) {
             if (d[0][k][i])
-                madd_digit(acc, g_tab.p[k], d[0][k][i]);
+                madd_digit(acc, g_tab.p + k * TN, d[0][k][i]);
             if (d[1][k][i])
-                madd_digit(acc, qt->p[k], d[1][k][i]);
+                madd_digit(acc, qt->p + k * TN, d[1][k][i]);
         }
     }
 }

@@ -288,8 +288,8 @@ static void test_table(void **state)
             fe wx, wy, gx, gy;
             bn_limbs(wx, x);
             bn_limbs(wy, y);
-            fe_mul(gx, g_tab.p[k][i].x, (const uint64_t[4]){1, 0, 0, 0});
-            fe_mul(gy, g_tab.p[k][i].y, (const uint64_t[4]){1, 0, 0, 0});
+            fe_mul(gx, g_tab.p[k * TN + i].x, (const uint64_t[4]){1, 0, 0, 0});
+            fe_mul(gy, g_tab.p[k * TN + i].y, (const uint64_t[4]){1, 0, 0, 0});
             assert_true(fe_eq(gx, wx) && fe_eq(gy, wy));
             checked++;
         }
