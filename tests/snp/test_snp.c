@@ -475,6 +475,31 @@ static void test_synth_policy(void **state)
 /* A self-made chain whose ARK has the real ARK's name but another key is
  * refused under the library's own pins (go-sev-guest issue 185 class); the
  * same chain with its own key pinned is accepted, so the pin is what refuses it. */
+/* A copy of x with the last byte of its signature flipped */
+static X509 *broken_signature(X509 *x)
+{
+    unsigned char *d = NULL;
+    int n = i2d_X509(x, &d);
+    assert_true(n > 10);
+    d[n - 1] ^= 1; /* inside the signature */
+    const unsigned char *p = d;
+    X509 *bad = d2i_X509(NULL, &p, n);
+    assert_non_null(bad);
+    OPENSSL_free(d);
+    return bad;
+}
+
+/* a and b as one PEM chain, in a memory BIO that owns *pem */
+static BIO *pem_chain2(X509 *a, X509 *b, char **pem, size_t *len)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_true(bio && PEM_write_bio_X509(bio, a) && PEM_write_bio_X509(bio, b));
+    long l = BIO_get_mem_data(bio, pem);
+    assert_true(l > 0);
+    *len = (size_t)l;
+    return bio;
+}
+
 static void test_forged_ark(void **state)
 {
     (void)state;
@@ -514,25 +539,17 @@ static void test_forged_ark(void **state)
     X509_free(direct);
 
     /* the pinned ARK with a broken self-signature */
-    unsigned char *ad = NULL;
-    int an = i2d_X509(s.ark, &ad);
-    assert_true(an > 10);
-    ad[an - 1] ^= 1; /* inside the signature's S */
-    const unsigned char *ap = ad;
-    X509 *bad_ark = d2i_X509(NULL, &ap, an);
-    assert_non_null(bad_ark);
-    BIO *bb = BIO_new(BIO_s_mem());
-    assert_true(bb && PEM_write_bio_X509(bb, s.ask) && PEM_write_bio_X509(bb, bad_ark));
+    X509 *bad_ark = broken_signature(s.ark);
     char *bp;
-    long bl = BIO_get_mem_data(bb, &bp);
+    size_t bl;
+    BIO *bb = pem_chain2(s.ask, bad_ark, &bp, &bl);
     res = NULL;
-    assert_int_equal(snpv_pinned(s.report, sizeof s.report, s.vek_der, s.vek_len, (const uint8_t *)bp, (size_t)bl,
+    assert_int_equal(snpv_pinned(s.report, sizeof s.report, s.vek_der, s.vek_len, (const uint8_t *)bp, bl,
                                  RATLS_SNP_PRODUCT_UNKNOWN, pol, 1700000000, s.pin, &res),
                      RATLS_ERR_CERT_CHAIN);
     ratls_result_free(res);
     BIO_free(bb);
     X509_free(bad_ark);
-    OPENSSL_free(ad);
     /* a VCEK that claims to be a CA */
     X509 *ca_vek = synth_mk_cert("SEV-VCEK", s.ask, s.ask_key, s.vek_key, 1, 1600000000, 2000000000);
     synth_sign_cert(ca_vek, s.ask_key);
@@ -578,17 +595,10 @@ static void test_chain_parse_cache(void **state)
     synth s;
     synth_build(&s, &o);
     ratls_snp_policy *pol = policy_insecure_crl(0, 0);
-    unsigned char *d = NULL;
-    int n = i2d_X509(s.ask, &d);
-    assert_true(n > 10);
-    d[n - 1] ^= 1; /* inside the ASK's signature */
-    const unsigned char *p = d;
-    X509 *bad_ask = d2i_X509(NULL, &p, n);
-    assert_non_null(bad_ask);
-    BIO *b = BIO_new(BIO_s_mem());
-    assert_true(b && PEM_write_bio_X509(b, bad_ask) && PEM_write_bio_X509(b, s.ark));
+    X509 *bad_ask = broken_signature(s.ask);
     char *bad;
-    long bl = BIO_get_mem_data(b, &bad);
+    size_t bl;
+    BIO *b = pem_chain2(bad_ask, s.ark, &bad, &bl);
     for (int round = 0; round < 3; round++) {
         ratls_result *res = NULL;
         assert_int_equal(synth_verify(&s, pol, &res), RATLS_OK);
@@ -617,7 +627,6 @@ static void test_chain_parse_cache(void **state)
     }
     BIO_free(b);
     X509_free(bad_ask);
-    OPENSSL_free(d);
     ratls_snp_policy_free(pol);
     synth_free(&s);
 }
