@@ -13,9 +13,17 @@
 #include "crypto/crypto.h"
 #include "snp/snp.h"
 
-static int cert_window(X509 *x, int64_t *nb, int64_t *na)
+/* [nb, last]: OpenSSL holds a certificate expired at notAfter itself, so the
+ * last second it is good for (and that an item may be handed out for, as the
+ * verifier's cache does) is notAfter - 1. */
+static int cert_window(X509 *x, int64_t *nb, int64_t *last)
 {
-    return asn1_time_unix(X509_get0_notBefore(x), nb) == 0 && asn1_time_unix(X509_get0_notAfter(x), na) == 0 ? 0 : -1;
+    int64_t na;
+    if (asn1_time_unix(X509_get0_notBefore(x), nb) != 0 || asn1_time_unix(X509_get0_notAfter(x), &na) != 0 ||
+        na == INT64_MIN)
+        return -1;
+    *last = na - 1;
+    return 0;
 }
 
 /* The chain body: exactly the pinned ARK and one CA it issued, valid at now. */

@@ -31,6 +31,8 @@
 #include "../collateral/standin_util.h"
 #include "collateral/source.h"
 #include "ratls/ratls.h"
+#include "crypto/crypto.h"
+#include "snp/kds.h"
 #include "snp/snp.h"
 #include "snp_synth.h"
 
@@ -522,8 +524,9 @@ static void test_vcek_failure_held(void **state)
     ratls_collateral_source_free(s);
 }
 
-/* A VCEK under the synthetic ASK with the given TCB and HWID, DER in a file. */
-static void mk_vcek_file(const uint8_t tcb[8], const uint8_t hwid[64], const char *name, char *out, size_t n)
+/* A VCEK under the synthetic ASK with the given TCB and HWID, as DER (free
+ * with OPENSSL_free). */
+static int mk_vcek_der(const uint8_t tcb[8], const uint8_t hwid[64], unsigned char **der)
 {
     EVP_PKEY *k = synth_ec_key("P-384");
     assert_non_null(k);
@@ -538,13 +541,56 @@ static void mk_vcek_file(const uint8_t tcb[8], const uint8_t hwid[64], const cha
     synth_add_ext_int(x, "1.3.6.1.4.1.3704.1.3.8", t.ucode);
     synth_add_ext_der(x, "1.3.6.1.4.1.3704.1.4", hwid, 64);
     synth_sign_cert(x, g_s.ask_key);
-    unsigned char *der = NULL;
-    int dl = i2d_X509(x, &der);
+    *der = NULL;
+    int dl = i2d_X509(x, der);
     assert_true(dl > 0);
-    tmp_file(out, n, name, der, (size_t)dl);
-    OPENSSL_free(der);
     X509_free(x);
     EVP_PKEY_free(k);
+    return dl;
+}
+
+/* The same, in a file. */
+static void mk_vcek_file(const uint8_t tcb[8], const uint8_t hwid[64], const char *name, char *out, size_t n)
+{
+    unsigned char *der;
+    int dl = mk_vcek_der(tcb, hwid, &der);
+    tmp_file(out, n, name, der, (size_t)dl);
+    OPENSSL_free(der);
+}
+
+/* An item is handed out until the second before its certificates' notAfter,
+ * the last second OpenSSL (and so the verifier) still takes them; at
+ * notAfter it is refused. */
+static void test_item_window_ends_before_not_after(void **state)
+{
+    (void)state;
+    int64_t ark_na, ask_na;
+    assert_int_equal(asn1_time_unix(X509_get0_notAfter(g_s.ark), &ark_na), 0);
+    assert_int_equal(asn1_time_unix(X509_get0_notAfter(g_s.ask), &ask_na), 0);
+    const int64_t chain_last = (ark_na < ask_na ? ark_na : ask_na) - 1;
+    snp_kds_info info;
+    char err[512] = "";
+    assert_int_equal(snp_kds_item_verify(SNP_KDS_ITEM_CHAIN, g_s.pin, NULL, NULL, 0, g_s.chain_pem, g_s.chain_len,
+                                         T_NOW, &info, err, sizeof err),
+                     RATLS_OK);
+    assert_int_equal(info.to, chain_last);
+
+    unsigned char *der;
+    int dl = mk_vcek_der(g_o.tcb, g_o.chip_id, &der);
+    snp_kds_want want = {RATLS_SNP_PRODUCT_MILAN, {0}, le64(g_o.tcb)};
+    memcpy(want.chip_id, g_o.chip_id, 64);
+    const int64_t last = (chain_last < 2000000000 - 1 ? chain_last : 2000000000 - 1);
+    assert_int_equal(snp_kds_item_verify(SNP_KDS_ITEM_VCEK, g_s.pin, &want, g_s.chain_pem, g_s.chain_len, der,
+                                         (size_t)dl, T_NOW, &info, err, sizeof err),
+                     RATLS_OK);
+    assert_int_equal(info.to, last);
+    assert_int_equal(snp_kds_item_verify(SNP_KDS_ITEM_VCEK, g_s.pin, &want, g_s.chain_pem, g_s.chain_len, der,
+                                         (size_t)dl, last, &info, err, sizeof err),
+                     RATLS_OK);
+    assert_int_not_equal(snp_kds_item_verify(SNP_KDS_ITEM_VCEK, g_s.pin, &want, g_s.chain_pem, g_s.chain_len, der,
+                                             (size_t)dl, last + 1, &info, err, sizeof err),
+                         RATLS_OK);
+    OPENSSL_free(der);
 }
 
 /* A bad item on `route` once: rejected with `want_st` (the error names the
@@ -889,6 +935,7 @@ int main(void)
         cmocka_unit_test_setup(test_reject_chain_impostor_ark, test_setup),
         cmocka_unit_test_setup(test_reject_crl_not_by_ark, test_setup),
         cmocka_unit_test_setup(test_reject_crl_stale, test_setup),
+        cmocka_unit_test_setup(test_item_window_ends_before_not_after, test_setup),
         cmocka_unit_test_setup(test_reject_garbage_and_errors, test_setup),
         cmocka_unit_test_setup(test_keys_separate, test_setup),
         cmocka_unit_test_setup(test_threads_one_request_per_item, test_setup),
