@@ -13,6 +13,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,12 @@
 #include "crypto/p256.h"
 
 struct ec_pub {
-    EC_KEY *k;
+    /* OpenSSL's form. A P-256 key builds it on its first verification
+     * without a table (~4 us that a key with a table never needs), so it is
+     * set once, atomically, possibly while other threads use the key. */
+    _Atomic(EC_KEY *) k;
     int p256;      /* pt and xy are set */
-    p256_point pt; /* our form of a P-256 key */
+    p256_point pt; /* our form of a P-256 key, checked on the curve */
     uint8_t xy[64];
 };
 
@@ -41,45 +45,74 @@ static void init_group(void)
     g_p384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
 }
 
-static ec_pub *from_point(EC_GROUP **g, const uint8_t *pt, size_t len)
+/* An uncompressed point (04 || X || Y) on g's curve as an EC_KEY, or NULL. */
+static EC_KEY *key_from_point(EC_GROUP *g, const uint8_t *pt, size_t len)
 {
-    if (pt[0] != 0x04)
+    if (!g)
         return NULL;
-    pthread_once(&g_once, init_group);
-    if (!*g)
-        return NULL;
-    ec_pub *e = calloc(1, sizeof *e);
-    EC_POINT *p = EC_POINT_new(*g);
-    if (!e || !p)
-        goto fail;
-    e->k = EC_KEY_new();
+    EC_KEY *k = EC_KEY_new();
+    EC_POINT *p = EC_POINT_new(g);
     /* oct2point rejects points that are not on the curve */
-    if (!e->k || EC_KEY_set_group(e->k, *g) != 1 || EC_POINT_oct2point(*g, p, pt, len, NULL) != 1 ||
-        EC_POINT_is_at_infinity(*g, p) || EC_KEY_set_public_key(e->k, p) != 1)
-        goto fail;
+    if (!k || !p || EC_KEY_set_group(k, g) != 1 || EC_POINT_oct2point(g, p, pt, len, NULL) != 1 ||
+        EC_POINT_is_at_infinity(g, p) || EC_KEY_set_public_key(k, p) != 1) {
+        EC_KEY_free(k);
+        k = NULL;
+    }
     EC_POINT_free(p);
-    return e;
-fail:
-    EC_POINT_free(p);
-    ec_pub_free(e);
-    return NULL;
+    return k;
+}
+
+/* k's EC_KEY, built on first use for a P-256 key; NULL on failure */
+static EC_KEY *openssl_key(const ec_pub *k)
+{
+    EC_KEY *ek = atomic_load(&((ec_pub *)k)->k);
+    if (ek || !k->p256)
+        return ek;
+    uint8_t pt[65];
+    pt[0] = 0x04;
+    memcpy(pt + 1, k->xy, 64);
+    EC_KEY *fresh = key_from_point(g_p256, pt, sizeof pt);
+    if (!fresh)
+        return NULL;
+    if (atomic_compare_exchange_strong(&((ec_pub *)k)->k, &ek, fresh))
+        return fresh;
+    EC_KEY_free(fresh); /* another thread was first: ek holds its key */
+    return ek;
 }
 
 ec_pub *ec_pub_from_point(const uint8_t pt[65])
 {
-    ec_pub *e = from_point(&g_p256, pt, 65);
-    if (e && !p256_point_from_xy(&e->pt, pt + 1)) { /* OpenSSL took it: cannot happen */
-        ec_pub_free(e);
+    if (pt[0] != 0x04)
+        return NULL;
+    pthread_once(&g_once, init_group);
+    ec_pub *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    atomic_init(&e->k, NULL);
+    /* x, y < p and on the curve (tested and fuzzed against OpenSSL's check) */
+    if (!p256_point_from_xy(&e->pt, pt + 1)) {
+        free(e);
         return NULL;
     }
-    if (e) {
-        e->p256 = 1;
-        memcpy(e->xy, pt + 1, 64);
-    }
+    e->p256 = 1;
+    memcpy(e->xy, pt + 1, 64);
     return e;
 }
 
-ec_pub *ec_pub_p384_from_point(const uint8_t pt[97]) { return from_point(&g_p384, pt, 97); }
+ec_pub *ec_pub_p384_from_point(const uint8_t pt[97])
+{
+    if (pt[0] != 0x04)
+        return NULL;
+    pthread_once(&g_once, init_group);
+    EC_KEY *k = key_from_point(g_p384, pt, 97);
+    ec_pub *e = k ? calloc(1, sizeof *e) : NULL;
+    if (!e) {
+        EC_KEY_free(k);
+        return NULL;
+    }
+    atomic_init(&e->k, k);
+    return e;
+}
 
 ec_pub *ec_pub_from_raw(const uint8_t xy[64])
 {
@@ -93,13 +126,14 @@ void ec_pub_free(ec_pub *k)
 {
     if (!k)
         return;
-    EC_KEY_free(k->k);
+    EC_KEY_free(atomic_load(&k->k));
     free(k);
 }
 
 int ecdsa_verify_raw(const ec_pub *k, const uint8_t *msg, size_t len, const uint8_t sig[64])
 {
-    if (!k)
+    EC_KEY *ek = k ? openssl_key(k) : NULL;
+    if (!ek)
         return 0;
     uint8_t d[32];
     if (!SHA256(msg, len, d))
@@ -109,7 +143,7 @@ int ecdsa_verify_raw(const ec_pub *k, const uint8_t *msg, size_t len, const uint
     int ok = 0;
     if (es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
         r = s = NULL; /* owned by es */
-        ok = ECDSA_do_verify(d, 32, es, k->k) == 1;
+        ok = ECDSA_do_verify(d, 32, es, ek) == 1;
     }
     BN_free(r);
     BN_free(s);
@@ -130,7 +164,7 @@ int ecdsa_p384_verify_le(const ec_pub *k, const uint8_t *msg, size_t len, const 
     int ok = 0;
     if (es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
         r = s = NULL; /* owned by es */
-        ok = ECDSA_do_verify(d, 48, es, k->k) == 1;
+        ok = ECDSA_do_verify(d, 48, es, openssl_key(k)) == 1;
     }
     BN_free(r);
     BN_free(s);
