@@ -195,19 +195,22 @@ static inline void fe_add(fe r, const fe a, const fe b)
     final_sub(r, t0, t1, t2, t3, c, P);
 }
 
-static inline void fe_sub(fe r, const fe a, const fe b)
+/* r = a - b mod m, for a, b < m */
+static inline void sub_mod(fe r, const fe a, const fe b, const fe m)
 {
     uint64_t t0, t1, t2, t3;
     uint8_t bw = sbb(0, a[0], b[0], &t0);
     bw = sbb(bw, a[1], b[1], &t1);
     bw = sbb(bw, a[2], b[2], &t2);
     bw = sbb(bw, a[3], b[3], &t3);
-    uint64_t mask = (uint64_t)0 - bw; /* went negative: add p back */
-    uint8_t c = adc(0, t0, P[0] & mask, &r[0]);
-    c = adc(c, t1, P[1] & mask, &r[1]);
-    c = adc(c, t2, P[2] & mask, &r[2]);
-    (void)adc(c, t3, P[3] & mask, &r[3]);
+    uint64_t mask = (uint64_t)0 - bw; /* went negative: add m back */
+    uint8_t c = adc(0, t0, m[0] & mask, &r[0]);
+    c = adc(c, t1, m[1] & mask, &r[1]);
+    c = adc(c, t2, m[2] & mask, &r[2]);
+    (void)adc(c, t3, m[3] & mask, &r[3]);
 }
+
+static inline void fe_sub(fe r, const fe a, const fe b) { sub_mod(r, a, b, P); }
 
 static inline int fe_is_zero(const fe a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
 
@@ -303,19 +306,7 @@ static void fe_to_mont(fe r, const fe a) { fe_mul(r, a, RR_P); }
     } while (0)
 
 /* r = a - b mod n, a and b < n */
-static void sc_sub(fe r, const fe a, const fe b)
-{
-    uint64_t t0, t1, t2, t3;
-    uint8_t bw = sbb(0, a[0], b[0], &t0);
-    bw = sbb(bw, a[1], b[1], &t1);
-    bw = sbb(bw, a[2], b[2], &t2);
-    bw = sbb(bw, a[3], b[3], &t3);
-    uint64_t mask = (uint64_t)0 - bw;
-    uint8_t c = adc(0, t0, N[0] & mask, &r[0]);
-    c = adc(c, t1, N[1] & mask, &r[1]);
-    c = adc(c, t2, N[2] & mask, &r[2]);
-    (void)adc(c, t3, N[3] & mask, &r[3]);
-}
+static void sc_sub(fe r, const fe a, const fe b) { sub_mod(r, a, b, N); }
 
 static void sc_mul(fe r, const fe a, const fe b)
 {
